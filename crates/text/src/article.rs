@@ -1,0 +1,208 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RecordError;
+use crate::{clean, dates, html, lang};
+
+/// A cleaned news article.
+///
+/// Invariants: `text` is non-empty, Unicode-normalised (NFC) cleaned body text with one paragraph per
+/// line; `lang` is an ISO 639-1 code when known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Other scalar fields of the input record (e.g. gold labels), as strings.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// Raw fields of one input record before cleaning. By default everything is optional but the body:
+/// `text` or `html`.
+#[derive(Debug, Clone, Default)]
+pub struct RawArticle {
+    pub id: String,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub url: Option<String>,
+    /// An explicit date string (`date` or `published` in JSON Lines).
+    pub date: Option<String>,
+    pub lang: Option<String>,
+    pub source: Option<String>,
+    pub extra: BTreeMap<String, String>,
+}
+
+impl RawArticle {
+    /// Cleans the record into an [`Article`]: extracts the main text from HTML, removes boilerplate,
+    /// finds a title when none is given, resolves the date (field, then URL, then text) and the
+    /// language (field, else detected).
+    pub fn prepare(self) -> Result<Article, RecordError> {
+        let RawArticle {
+            id,
+            title,
+            text,
+            html: html_src,
+            url,
+            date,
+            lang: lang_field,
+            source,
+            extra,
+        } = self;
+        let mut title = title
+            .map(|t| clean::normalize_inline(&t))
+            .filter(|t| !t.is_empty());
+        let mut html_date = None;
+        let mut html_lang = None;
+        let body = match (text.filter(|t| !t.trim().is_empty()), html_src) {
+            (Some(t), _) => t,
+            (None, Some(h)) if !h.trim().is_empty() => {
+                let page = html::extract(&h, url.as_deref());
+                if title.is_none() {
+                    title = page.title.filter(|t| !t.is_empty());
+                }
+                html_date = page.published;
+                html_lang = page.lang;
+                page.text
+            }
+            _ => return Err(RecordError::MissingText),
+        };
+        let cleaned = clean::clean_text(&body);
+        let (found_title, text) = match title {
+            Some(t) => {
+                let text = clean::strip_leading_title(&cleaned.text, &t);
+                (Some(t), text)
+            }
+            None => clean::split_title(&cleaned.text),
+        };
+        if text.trim().is_empty() {
+            return Err(RecordError::EmptyAfterCleaning);
+        }
+        let published = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Some(
+                dates::parse_date(d).ok_or_else(|| RecordError::InvalidField {
+                    field: "date",
+                    reason: format!("cannot parse {d:?} as a date"),
+                })?,
+            ),
+            None => html_date
+                .as_deref()
+                .and_then(dates::parse_date)
+                .or_else(|| url.as_deref().and_then(dates::date_from_url))
+                .or_else(|| dates::date_from_text(&body)),
+        };
+        let lang = lang_field
+            .or(html_lang)
+            .map(|l| lang::normalize_code(&l))
+            .filter(|l| !l.is_empty())
+            .or_else(|| lang::detect(&text));
+        Ok(Article {
+            id,
+            title: found_title,
+            text,
+            url,
+            published,
+            lang,
+            source,
+            extra,
+        })
+    }
+}
+
+impl Article {
+    /// Builds an article from plain text, cleaning it as ingest does.
+    pub fn from_text(
+        id: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Result<Article, RecordError> {
+        RawArticle {
+            id: id.into(),
+            text: Some(text.into()),
+            ..RawArticle::default()
+        }
+        .prepare()
+    }
+
+    /// Title and body, separated by a blank line.
+    pub fn full_text(&self) -> String {
+        match &self.title {
+            Some(t) => format!("{t}\n\n{}", self.text),
+            None => self.text.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepare_finds_title_date_and_language() {
+        let raw = RawArticle {
+            id: "a".into(),
+            text: Some(
+                "World / Asia\n\nPort strike halts shipping in Rotterdam\n\nDock workers walked out on Monday, \
+                 halting container traffic at Europe's largest port, union leaders said.\n\nBecome a fan on Facebook"
+                    .into(),
+            ),
+            url: Some("https://example.com/2024/03/18/port-strike".into()),
+            ..RawArticle::default()
+        };
+        let a = raw.prepare().unwrap();
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Port strike halts shipping in Rotterdam")
+        );
+        assert!(a.text.starts_with("Dock workers walked out"));
+        assert!(!a.text.contains("Facebook"));
+        assert_eq!(
+            a.published.unwrap().format("%Y-%m-%d").to_string(),
+            "2024-03-18"
+        );
+        assert_eq!(a.lang.as_deref(), Some("en"));
+    }
+
+    #[test]
+    fn missing_and_bad_fields_are_errors() {
+        assert_eq!(
+            RawArticle {
+                id: "x".into(),
+                ..Default::default()
+            }
+            .prepare()
+            .unwrap_err(),
+            RecordError::MissingText
+        );
+        let bad_date = RawArticle {
+            id: "x".into(),
+            text: Some("Some real text about an event that happened.".into()),
+            date: Some("not a date".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_date.prepare(),
+            Err(RecordError::InvalidField { field: "date", .. })
+        ));
+        let only_boilerplate = RawArticle {
+            id: "x".into(),
+            text: Some("Become a fan on Facebook\nFollow us on Twitter".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            only_boilerplate.prepare().unwrap_err(),
+            RecordError::EmptyAfterCleaning
+        );
+    }
+}

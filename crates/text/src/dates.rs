@@ -1,0 +1,207 @@
+//! Publication dates: from an explicit field, a URL path, or the first lines of the text.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use regex::Regex;
+
+/// Parses an explicit date: RFC 3339, RFC 2822, `YYYY-MM-DD[ HH:MM[:SS]]`, `YYYY/MM/DD`, a Unix
+/// timestamp in seconds, or a written date such as "May 3, 2013". Dates are UTC; a date without a
+/// time is midnight.
+pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(Utc.from_utc_datetime(&d));
+        }
+    }
+    for f in ["%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return midnight(d);
+        }
+    }
+    if s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let secs: i64 = s.parse().ok()?;
+        return DateTime::from_timestamp(secs, 0);
+    }
+    written_date(s)
+}
+
+fn midnight(d: NaiveDate) -> Option<DateTime<Utc>> {
+    Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
+}
+
+fn valid(y: i32, m: u32, d: u32) -> Option<DateTime<Utc>> {
+    if !(1900..=2100).contains(&y) {
+        return None;
+    }
+    midnight(NaiveDate::from_ymd_opt(y, m, d)?)
+}
+
+static URL_NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[/_\-])((?:19|20)\d\d)(?:[/\-_](0?[1-9]|1[0-2])[/\-_](0?[1-9]|[12]\d|3[01])|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]))(?:[/_\-.]|$)").unwrap()
+});
+static URL_MONTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)/((?:19|20)\d\d)/([a-z]{3,9})/(\d{1,2})(?:/|$)").unwrap());
+
+/// Finds a date in a URL path such as `/2024/03/17/`, `/2024-03-17-`, `/20240317/` or `/2013/may/03/`.
+pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    if let Some(c) = URL_MONTH.captures(path) {
+        if let Some(m) = month_number(&c[2]) {
+            return valid(c[1].parse().ok()?, m, c[3].parse().ok()?);
+        }
+    }
+    let c = URL_NUMERIC.captures(path)?;
+    let month = c.get(2).or_else(|| c.get(4))?.as_str().parse().ok()?;
+    let day = c.get(3).or_else(|| c.get(5))?.as_str().parse().ok()?;
+    valid(c[1].parse().ok()?, month, day)
+}
+
+static WRITTEN_MDY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b").unwrap()
+});
+static WRITTEN_DMY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)?\.?\s+(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+((?:19|20)\d\d)\b").unwrap()
+});
+static ISO_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b((?:19|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b").unwrap()
+});
+
+fn written_date(s: &str) -> Option<DateTime<Utc>> {
+    if let Some(c) = WRITTEN_MDY.captures(s) {
+        return valid(c[3].parse().ok()?, month_number(&c[1])?, c[2].parse().ok()?);
+    }
+    if let Some(c) = WRITTEN_DMY.captures(s) {
+        return valid(c[3].parse().ok()?, month_number(&c[2])?, c[1].parse().ok()?);
+    }
+    let c = ISO_IN_TEXT.captures(s)?;
+    valid(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
+}
+
+/// By default, only the first 400 bytes of the text are searched: a dateline or a date under the
+/// headline. Dates deeper in the body usually refer to other events.
+pub fn date_from_text(text: &str) -> Option<DateTime<Utc>> {
+    let mut end = text.len().min(400);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    written_date(&text[..end])
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    let n = name.to_ascii_lowercase();
+    let m = match n.get(..3)? {
+        "jan" => 1,
+        "feb" => 2,
+        "mar" => 3,
+        "apr" => 4,
+        "may" => 5,
+        "jun" => 6,
+        "jul" => 7,
+        "aug" => 8,
+        "sep" => 9,
+        "oct" => 10,
+        "nov" => 11,
+        "dec" => 12,
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// Four-digit years (1900–2100) mentioned in a text, in order of first mention, without repeats.
+pub fn years_mentioned(text: &str) -> Vec<i32> {
+    static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(19\d\d|20\d\d)\b").unwrap());
+    let mut out = Vec::new();
+    for c in YEAR.captures_iter(text) {
+        if let Ok(y) = c[1].parse::<i32>() {
+            if !out.contains(&y) {
+                out.push(y);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd(d: Option<DateTime<Utc>>) -> Option<String> {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+    }
+
+    #[test]
+    fn explicit_formats() {
+        for s in [
+            "2024-03-17",
+            "2024-03-17T09:30:00Z",
+            "2024-03-17T11:30:00+02:00",
+            "2024-03-17 09:30:00",
+            "Sun, 17 Mar 2024 09:30:00 +0000",
+            "March 17, 2024",
+            "17 March 2024",
+            "1710667800",
+        ] {
+            assert_eq!(ymd(parse_date(s)).as_deref(), Some("2024-03-17"), "{s}");
+        }
+        assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(parse_date("2024-13-45"), None);
+    }
+
+    #[test]
+    fn from_urls() {
+        let cases = [
+            (
+                "https://x.com/news/2024/03/17/port-strike",
+                Some("2024-03-17"),
+            ),
+            (
+                "http://articles.latimes.com/2013/may/03/local/la-me-0504-lohan",
+                Some("2013-05-03"),
+            ),
+            ("https://x.com/2019-11-05-story.html", Some("2019-11-05")),
+            ("https://x.com/a/20191105/story", Some("2019-11-05")),
+            ("https://x.com/world/asia/story-123456", None),
+            ("https://x.com/2024/13/45/bad", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(ymd(date_from_url(url)).as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn from_text_head_only() {
+        assert_eq!(
+            ymd(date_from_text(
+                "Lindsay Lohan checks in\nMay 03, 2013\nAfter skipping"
+            ))
+            .as_deref(),
+            Some("2013-05-03")
+        );
+        let late = format!(
+            "{}On January 5, 2001 something happened.",
+            "word ".repeat(100)
+        );
+        assert_eq!(date_from_text(&late), None);
+    }
+
+    #[test]
+    fn years() {
+        assert_eq!(
+            years_mentioned("In 2008 and 2013, not 12345 or 2008."),
+            vec![2008, 2013]
+        );
+    }
+}

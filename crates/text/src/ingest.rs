@@ -1,0 +1,587 @@
+//! Streaming readers for JSON Lines, directories of `.txt`/`.html` files, and single files.
+//!
+//! Memory stays constant in the number of records: JSON Lines are read one line at a time, and a
+//! line over the size limit is skipped without being held in memory. Every bad record becomes an
+//! [`Error::Record`] naming the file and line; the iterator then goes on with the next record.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::article::{Article, RawArticle};
+use crate::error::{Error, RecordError, Result};
+
+/// By default, records over 2 MiB are rejected.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Options for [`read_inputs`].
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Records larger than this (bytes of one JSON line or one file) are rejected.
+    pub max_record_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// The kind of one input path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Jsonl,
+    Text,
+    Html,
+    Dir,
+}
+
+/// Classifies a path by its extension (directories are [`InputKind::Dir`]).
+pub fn input_kind(path: &Path) -> Result<InputKind> {
+    if path.is_dir() {
+        return Ok(InputKind::Dir);
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "jsonl" | "json" | "ndjson" => Ok(InputKind::Jsonl),
+        "txt" | "text" => Ok(InputKind::Text),
+        "html" | "htm" => Ok(InputKind::Html),
+        _ if path == Path::new("-") => Ok(InputKind::Jsonl),
+        _ => Err(Error::Unsupported(path.to_path_buf())),
+    }
+}
+
+/// Streams articles from several inputs in order. Path-level problems (missing file, unsupported
+/// type) are returned up front; record-level problems come through the iterator.
+pub fn read_inputs(paths: &[PathBuf], opts: &IngestOptions) -> Result<Articles> {
+    let mut sources = Vec::new();
+    for p in paths {
+        match input_kind(p)? {
+            InputKind::Dir => {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                    .map_err(|e| Error::io(p, e))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| matches!(input_kind(f), Ok(InputKind::Text | InputKind::Html)))
+                    .collect();
+                files.sort();
+                sources.extend(files);
+            }
+            _ => {
+                if p != Path::new("-") && !p.exists() {
+                    return Err(Error::io(
+                        p,
+                        std::io::Error::from(std::io::ErrorKind::NotFound),
+                    ));
+                }
+                sources.push(p.clone());
+            }
+        }
+    }
+    Ok(Articles {
+        sources: sources.into_iter(),
+        current: None,
+        opts: opts.clone(),
+    })
+}
+
+/// Iterator over the articles of several inputs; see [`read_inputs`].
+pub struct Articles {
+    sources: std::vec::IntoIter<PathBuf>,
+    current: Option<JsonlReader<Box<dyn BufRead>>>,
+    opts: IngestOptions,
+}
+
+impl Iterator for Articles {
+    type Item = Result<Article>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = &mut self.current {
+                match r.next() {
+                    Some(item) => return Some(item),
+                    None => self.current = None,
+                }
+            }
+            let path = self.sources.next()?;
+            match input_kind(&path) {
+                Ok(InputKind::Jsonl) => match open_jsonl(&path, &self.opts) {
+                    Ok(r) => self.current = Some(r),
+                    Err(e) => return Some(Err(e)),
+                },
+                Ok(kind) => return Some(read_single(&path, kind, &self.opts)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+fn open_jsonl(path: &Path, opts: &IngestOptions) -> Result<JsonlReader<Box<dyn BufRead>>> {
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let f = File::open(path).map_err(|e| Error::io(path, e))?;
+        Box::new(BufReader::with_capacity(1 << 16, f))
+    };
+    Ok(JsonlReader::new(
+        reader,
+        path.to_path_buf(),
+        opts.max_record_bytes,
+    ))
+}
+
+/// Reads one `.txt` or `.html` file as one article whose id is the file stem.
+fn read_single(path: &Path, kind: InputKind, opts: &IngestOptions) -> Result<Article> {
+    let record_err = |reason| Error::Record {
+        path: path.to_path_buf(),
+        line: None,
+        reason,
+    };
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    f.take(opts.max_record_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > opts.max_record_bytes {
+        let size = std::fs::metadata(path)
+            .map(|m| m.len())
+            .unwrap_or(bytes.len() as u64);
+        return Err(record_err(RecordError::TooLarge {
+            size,
+            limit: opts.max_record_bytes,
+        }));
+    }
+    let content = String::from_utf8(bytes)
+        .map_err(|e| record_err(RecordError::InvalidUtf8(e.utf8_error().valid_up_to())))?;
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut raw = RawArticle {
+        id,
+        ..RawArticle::default()
+    };
+    if kind == InputKind::Html {
+        raw.html = Some(content);
+    } else {
+        raw.text = Some(content);
+    }
+    raw.prepare().map_err(record_err)
+}
+
+/// Outcome of reading one line with a size limit.
+enum Line {
+    Eof,
+    /// The line (without its newline) is in the buffer.
+    Complete,
+    /// The line was longer than the limit and was skipped; holds its full length.
+    TooLong(u64),
+}
+
+/// A JSON Lines reader over any `BufRead`, yielding one article per non-blank line.
+pub struct JsonlReader<R> {
+    reader: R,
+    path: PathBuf,
+    limit: u64,
+    line_no: u64,
+    records: u64,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> JsonlReader<R> {
+    pub fn new(reader: R, path: PathBuf, limit: u64) -> Self {
+        JsonlReader {
+            reader,
+            path,
+            limit,
+            line_no: 0,
+            records: 0,
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    fn read_line(&mut self) -> std::io::Result<Line> {
+        self.buf.clear();
+        let mut total: u64 = 0;
+        let mut any = false;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            any = true;
+            let (part, found_newline) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (&chunk[..i], true),
+                None => (chunk, false),
+            };
+            total += part.len() as u64;
+            if total <= self.limit {
+                self.buf.extend_from_slice(part);
+            }
+            let used = part.len() + usize::from(found_newline);
+            self.reader.consume(used);
+            if found_newline {
+                break;
+            }
+        }
+        if !any {
+            return Ok(Line::Eof);
+        }
+        if total > self.limit {
+            self.buf.clear();
+            return Ok(Line::TooLong(total));
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        Ok(Line::Complete)
+    }
+
+    fn record_error(&self, reason: RecordError) -> Error {
+        Error::Record {
+            path: self.path.clone(),
+            line: Some(self.line_no),
+            reason,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlReader<R> {
+    type Item = Result<Article>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let line = match self.read_line() {
+                Ok(l) => l,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(Error::io(&self.path, e)));
+                }
+            };
+            self.line_no += 1;
+            match line {
+                Line::Eof => {
+                    self.done = true;
+                    if self.records == 0 {
+                        return Some(Err(Error::Record {
+                            path: self.path.clone(),
+                            line: None,
+                            reason: RecordError::EmptyFile,
+                        }));
+                    }
+                    return None;
+                }
+                Line::TooLong(size) => {
+                    self.records += 1;
+                    return Some(Err(self.record_error(RecordError::TooLarge {
+                        size,
+                        limit: self.limit,
+                    })));
+                }
+                Line::Complete => {
+                    if self.buf.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    self.records += 1;
+                    let default_id = format!(
+                        "{}:{}",
+                        self.path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy())
+                            .unwrap_or_default(),
+                        self.line_no
+                    );
+                    let parsed = parse_record(&self.buf, default_id).and_then(RawArticle::prepare);
+                    return Some(parsed.map_err(|r| self.record_error(r)));
+                }
+            }
+        }
+    }
+}
+
+/// Parses one JSON Lines record. Recognised fields: `id`, `title`, `text`, `html`, `url`, `date` or
+/// `published`, `lang` (or `language`), `source`; other scalar fields go to [`Article::extra`].
+pub fn parse_record(
+    bytes: &[u8],
+    default_id: String,
+) -> std::result::Result<RawArticle, RecordError> {
+    let s = std::str::from_utf8(bytes).map_err(|e| RecordError::InvalidUtf8(e.valid_up_to()))?;
+    let value: Value =
+        serde_json::from_str(s).map_err(|e| RecordError::InvalidJson(e.to_string()))?;
+    let Value::Object(map) = value else {
+        return Err(RecordError::InvalidJson("expected a JSON object".into()));
+    };
+    let mut raw = RawArticle {
+        id: default_id,
+        ..RawArticle::default()
+    };
+    for (k, v) in map {
+        let field = match k.as_str() {
+            "id" => &mut raw.id,
+            _ => {
+                let slot = match k.as_str() {
+                    "title" | "headline" => &mut raw.title,
+                    "text" | "body" | "content" => &mut raw.text,
+                    "html" => &mut raw.html,
+                    "url" | "link" => &mut raw.url,
+                    "date" | "published" | "published_at" | "pub_date" => &mut raw.date,
+                    "lang" | "language" => &mut raw.lang,
+                    "source" => &mut raw.source,
+                    _ => {
+                        if let Some(s) = scalar(&v) {
+                            raw.extra.insert(k, s);
+                        }
+                        continue;
+                    }
+                };
+                if slot.is_none() {
+                    *slot = optional_string(&k, v)?;
+                }
+                continue;
+            }
+        };
+        match scalar(&v) {
+            Some(s) if !s.is_empty() => *field = s,
+            _ => {
+                return Err(RecordError::InvalidField {
+                    field: "id",
+                    reason: "must be a non-empty string or number".into(),
+                })
+            }
+        }
+    }
+    Ok(raw)
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn optional_string(key: &str, v: Value) -> std::result::Result<Option<String>, RecordError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) if matches!(key, "date" | "published" | "published_at" | "pub_date") => {
+            Ok(Some(n.to_string()))
+        }
+        other => Err(RecordError::InvalidField {
+            field: static_field(key),
+            reason: format!("expected a string, found {}", type_name(&other)),
+        }),
+    }
+}
+
+fn static_field(key: &str) -> &'static str {
+    const FIELDS: [&str; 16] = [
+        "title",
+        "headline",
+        "text",
+        "body",
+        "content",
+        "html",
+        "url",
+        "link",
+        "date",
+        "published",
+        "published_at",
+        "pub_date",
+        "lang",
+        "language",
+        "source",
+        "id",
+    ];
+    FIELDS
+        .iter()
+        .find(|f| **f == key)
+        .copied()
+        .unwrap_or("field")
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Finds the article with a given id in one input (JSON Lines, or a `.txt`/`.html` file whose stem
+/// is the id). Bad records before it are skipped.
+pub fn find_article(path: &Path, id: &str, opts: &IngestOptions) -> Result<Article> {
+    for item in read_inputs(&[path.to_path_buf()], opts)? {
+        match item {
+            Ok(a) if a.id == id => return Ok(a),
+            Ok(_) => {}
+            Err(e) if e.is_record_error() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::NotFound {
+        path: path.to_path_buf(),
+        id: id.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn reader(input: &[u8], limit: u64) -> JsonlReader<Cursor<Vec<u8>>> {
+        JsonlReader::new(
+            Cursor::new(input.to_vec()),
+            PathBuf::from("in.jsonl"),
+            limit,
+        )
+    }
+
+    const GOOD: &str = r#"{"id": "a1", "title": "Strike ends", "text": "Dock workers returned to work on Tuesday after a deal.", "date": "2024-03-19", "event": "e1", "n": 3}"#;
+
+    #[test]
+    fn reads_good_records_and_keeps_extra_fields() {
+        let input = format!("{GOOD}\n\n{}\n", GOOD.replace("a1", "a2"));
+        let got: Vec<_> = reader(input.as_bytes(), 1 << 20).collect();
+        assert_eq!(got.len(), 2);
+        let a = got[0].as_ref().unwrap();
+        assert_eq!(a.id, "a1");
+        assert_eq!(a.title.as_deref(), Some("Strike ends"));
+        assert_eq!(a.extra.get("event").map(String::as_str), Some("e1"));
+        assert_eq!(a.extra.get("n").map(String::as_str), Some("3"));
+    }
+
+    #[test]
+    fn bad_records_are_reported_with_line_numbers_and_skipped() {
+        let long = format!(r#"{{"id": "big", "text": "{}"}}"#, "x ".repeat(1000));
+        let mut input = Vec::new();
+        input.extend_from_slice(b"{not json}\n");
+        input.extend_from_slice(b"{\"id\": \"u\", \"text\": \"caf\xff\"}\n");
+        input.extend_from_slice(long.as_bytes());
+        input.push(b'\n');
+        input.extend_from_slice(b"{\"id\": \"m\"}\n");
+        input.extend_from_slice(b"[1, 2]\n");
+        input.extend_from_slice(b"{\"id\": \"t\", \"text\": 5}\n");
+        input.extend_from_slice(GOOD.as_bytes());
+        let got: Vec<_> = reader(&input, 500).collect();
+        assert_eq!(got.len(), 7);
+        let msgs: Vec<String> = got[..6]
+            .iter()
+            .map(|r| r.as_ref().unwrap_err().to_string())
+            .collect();
+        assert!(
+            msgs[0].starts_with("in.jsonl:1: invalid JSON"),
+            "{}",
+            msgs[0]
+        );
+        assert!(
+            msgs[1].starts_with("in.jsonl:2: invalid UTF-8"),
+            "{}",
+            msgs[1]
+        );
+        assert!(
+            msgs[2].starts_with("in.jsonl:3: record is 2"),
+            "{}",
+            msgs[2]
+        );
+        assert!(
+            msgs[2].ends_with("over the limit of 500 bytes"),
+            "{}",
+            msgs[2]
+        );
+        assert!(
+            msgs[3].starts_with("in.jsonl:4: record has no text"),
+            "{}",
+            msgs[3]
+        );
+        assert!(msgs[4].contains("expected a JSON object"), "{}", msgs[4]);
+        assert!(msgs[5].contains("invalid field `text`"), "{}", msgs[5]);
+        assert_eq!(got[6].as_ref().unwrap().id, "a1");
+    }
+
+    #[test]
+    fn empty_input_is_an_error_record() {
+        let got: Vec<_> = reader(b"", 100).collect();
+        assert_eq!(got.len(), 1);
+        assert!(got[0]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("no records"));
+        let got: Vec<_> = reader(b"\n \n", 100).collect();
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn missing_id_gets_file_and_line() {
+        let got: Vec<_> =
+            reader(b"{\"text\": \"An article without an id at all.\"}\n", 1000).collect();
+        assert_eq!(got[0].as_ref().unwrap().id, "in:1");
+    }
+
+    #[test]
+    fn reads_directories_and_single_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("b.txt"),
+            "Title here\nA body sentence about the port strike.",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("a.html"),
+            "<html><body><p>An HTML article body about the port strike in Rotterdam.</p></body></html>",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("skip.bin"), [0u8, 1, 2]).unwrap();
+        let got: Vec<Article> = read_inputs(&[dir.path().to_path_buf()], &IngestOptions::default())
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            got.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
+        assert!(got[0].text.contains("Rotterdam"));
+        assert_eq!(got[1].title.as_deref(), Some("Title here"));
+        assert!(matches!(
+            read_inputs(&[dir.path().join("skip.bin")], &IngestOptions::default()),
+            Err(Error::Unsupported(_))
+        ));
+        assert!(read_inputs(
+            &[dir.path().join("missing.jsonl")],
+            &IngestOptions::default()
+        )
+        .is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000)) {
+            for r in reader(&bytes, 300) {
+                let _ = r;
+            }
+        }
+    }
+}

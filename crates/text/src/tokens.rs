@@ -1,0 +1,166 @@
+//! Word tokens, per-language stop words and a light (Snowball) stemmer.
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Splits text into lower-case word tokens: maximal runs of alphanumeric characters (apostrophes
+/// inside a word are dropped with the rest of the word: "North Korea's" → "north", "korea").
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Reporting verbs and modals that NLTK's English list lacks but that carry no topic in news.
+const NEWS_STOP_EN: [&str; 16] = [
+    "said",
+    "says",
+    "say",
+    "told",
+    "would",
+    "could",
+    "also",
+    "according",
+    "may",
+    "might",
+    "must",
+    "shall",
+    "one",
+    "get",
+    "got",
+    "like",
+];
+
+/// A per-language analyzer: tokenises, drops stop words and single characters, and stems.
+///
+/// By default, numbers are kept when they have at least two digits (years, counts).
+pub struct Analyzer {
+    lang: String,
+    stemmer: Option<Stemmer>,
+    stop: HashSet<&'static str>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("lang", &self.lang)
+            .finish()
+    }
+}
+
+/// Analyzers are built once per language and shared.
+static CACHE: LazyLock<Mutex<Vec<Arc<Analyzer>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+impl Analyzer {
+    /// The analyzer for an ISO 639-1 code; unknown languages get no stemmer and English-free stop
+    /// words (none).
+    pub fn for_lang(lang: &str) -> Arc<Analyzer> {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = cache.iter().find(|a| a.lang == lang) {
+            return a.clone();
+        }
+        let a = Arc::new(Analyzer::new(lang));
+        cache.push(a.clone());
+        a
+    }
+
+    fn new(lang: &str) -> Analyzer {
+        let algo = match lang {
+            "en" => Some(Algorithm::English),
+            "de" => Some(Algorithm::German),
+            "es" => Some(Algorithm::Spanish),
+            "fr" => Some(Algorithm::French),
+            "it" => Some(Algorithm::Italian),
+            "pt" => Some(Algorithm::Portuguese),
+            "nl" => Some(Algorithm::Dutch),
+            "tr" => Some(Algorithm::Turkish),
+            "ar" => Some(Algorithm::Arabic),
+            "ru" => Some(Algorithm::Russian),
+            "sv" => Some(Algorithm::Swedish),
+            "da" => Some(Algorithm::Danish),
+            "no" => Some(Algorithm::Norwegian),
+            "fi" => Some(Algorithm::Finnish),
+            "hu" => Some(Algorithm::Hungarian),
+            "ro" => Some(Algorithm::Romanian),
+            "el" => Some(Algorithm::Greek),
+            _ => None,
+        };
+        let mut stop: HashSet<&'static str> = stop_words::lookup(lang)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default();
+        if lang == "en" {
+            stop.extend(NEWS_STOP_EN);
+        }
+        Analyzer {
+            lang: lang.to_string(),
+            stemmer: algo.map(Stemmer::create),
+            stop,
+        }
+    }
+
+    pub fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    /// True for stop words of this language (input must be lower case).
+    pub fn is_stop(&self, word: &str) -> bool {
+        self.stop.contains(word)
+    }
+
+    /// Stems one lower-case word.
+    pub fn stem(&self, word: &str) -> String {
+        match &self.stemmer {
+            Some(s) => s.stem(word).into_owned(),
+            None => word.to_string(),
+        }
+    }
+
+    /// True when a lower-case token carries content: not a stop word, not a single character, and,
+    /// for numbers, at least two digits.
+    pub fn is_content(&self, word: &str) -> bool {
+        let mut chars = word.chars();
+        let (Some(first), Some(_)) = (chars.next(), chars.next()) else {
+            return false;
+        };
+        !(self.is_stop(word) || (first.is_ascii_digit() && word.len() < 2))
+    }
+
+    /// Content terms of a text: tokenised, stop words removed, stemmed, in order.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        words(text)
+            .filter(|w| self.is_content(w))
+            .map(|w| self.stem(&w))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_terms_are_stemmed_without_stop_words() {
+        let a = Analyzer::for_lang("en");
+        assert_eq!(
+            a.terms("The talks were aimed at beefing up the coalition in 2013."),
+            vec!["talk", "aim", "beef", "coalit", "2013"]
+        );
+    }
+
+    #[test]
+    fn german_and_unknown_languages() {
+        let de = Analyzer::for_lang("de");
+        assert!(de.is_stop("und"));
+        assert_eq!(de.terms("Die Regierungen"), vec!["regier"]);
+        let xx = Analyzer::for_lang("xx");
+        assert_eq!(xx.terms("Foo bar"), vec!["foo", "bar"]);
+    }
+
+    #[test]
+    fn words_split_on_punctuation() {
+        let w: Vec<String> = words("North Korea's U.S.-Japan ties").collect();
+        assert_eq!(w, vec!["north", "korea", "s", "u", "s", "japan", "ties"]);
+    }
+}
