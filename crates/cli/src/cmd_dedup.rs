@@ -80,56 +80,60 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
         None
     };
 
+    // The ingest iterator is not `Send`, so it stays on this thread; the index hashes
+    // on a scoped worker (plus rayon) while the next batch is read and cleaned.
     let (tx, rx) = mpsc::sync_channel::<Vec<Owned>>(2);
     let bad_records = std::thread::scope(|s| -> anyhow::Result<usize> {
-        let reader = s.spawn(move || {
-            let mut bad = 0usize;
-            let mut batch = Vec::with_capacity(BATCH);
-            for item in articles {
-                match item {
-                    Ok(a) => {
-                        batch.push(Owned {
-                            text: a.full_text(),
-                            published: a.published.map(|d| d.timestamp()),
-                            id: a.id,
-                        });
-                        if batch.len() == BATCH {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                            if tx.send(full).is_err() {
-                                return bad;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        bad += 1;
-                        if bad <= MAX_REPORTED_ERRORS {
-                            eprintln!("warning: skipping record: {e}");
+        let worker = s.spawn(|| -> anyhow::Result<()> {
+            for batch in rx {
+                let docs: Vec<DocRef<'_>> = batch
+                    .iter()
+                    .map(|a| DocRef {
+                        id: &a.id,
+                        text: &a.text,
+                        published: a.published,
+                    })
+                    .collect();
+                index.insert_batch(&docs)?;
+                if let Some(pb) = &progress {
+                    pb.inc(docs.len() as u64);
+                }
+            }
+            Ok(())
+        });
+        let mut bad = 0usize;
+        let mut batch = Vec::with_capacity(BATCH);
+        for item in articles {
+            match item {
+                Ok(a) => {
+                    batch.push(Owned {
+                        text: a.full_text(),
+                        published: a.published.map(|d| d.timestamp()),
+                        id: a.id,
+                    });
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if tx.send(full).is_err() {
+                            break; // the worker failed; its error is reported below
                         }
                     }
                 }
-            }
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-            bad
-        });
-        for batch in rx {
-            let docs: Vec<DocRef<'_>> = batch
-                .iter()
-                .map(|a| DocRef {
-                    id: &a.id,
-                    text: &a.text,
-                    published: a.published,
-                })
-                .collect();
-            index.insert_batch(&docs)?;
-            if let Some(pb) = &progress {
-                pb.inc(docs.len() as u64);
+                Err(e) => {
+                    bad += 1;
+                    if bad <= MAX_REPORTED_ERRORS {
+                        eprintln!("warning: skipping record: {e}");
+                    }
+                }
             }
         }
-        reader
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        worker
             .join()
-            .map_err(|_| anyhow::anyhow!("article reader thread panicked"))
+            .map_err(|_| anyhow::anyhow!("dedup worker thread panicked"))??;
+        Ok(bad)
     })?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
