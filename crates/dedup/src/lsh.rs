@@ -19,8 +19,8 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 /// Sentinel "no document".
 pub const NONE: u32 = u32::MAX;
 
-fn s_curve(s: f64, b: f64, r: f64) -> f64 {
-    1.0 - (1.0 - s.powf(r)).powf(b)
+fn s_curve(s: f64, b: i32, r: i32) -> f64 {
+    1.0 - (1.0 - s.powi(r)).powi(b)
 }
 
 /// Composite Simpson integration with `n` (even) intervals.
@@ -39,7 +39,7 @@ fn simpson(f: impl Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
 
 /// Weighted false-positive + false-negative area for `(b, r)` at `threshold`.
 pub fn weighted_error(threshold: f64, b: usize, r: usize, fp_w: f64, fn_w: f64) -> f64 {
-    let (bf, rf) = (b as f64, r as f64);
+    let (bf, rf) = (b as i32, r as i32);
     // 2048 Simpson intervals: error < 1e-9 for these polynomials, far below the gaps
     // between competing (b, r) pairs.
     let fp = simpson(|s| s_curve(s, bf, rf), 0.0, threshold, 2048);

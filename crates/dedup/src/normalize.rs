@@ -8,6 +8,24 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
+/// ASCII byte -> lowercase byte if alphanumeric, else 0.
+const ASCII_MAP: [u8; 128] = {
+    let mut m = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        m[i] = if c.is_ascii_digit() || c.is_ascii_lowercase() {
+            c
+        } else if c.is_ascii_uppercase() {
+            c + 32
+        } else {
+            0
+        };
+        i += 1;
+    }
+    m
+};
+
 /// Reusable buffers so that shingling allocates nothing per shingle (or per document,
 /// once warmed up).
 #[derive(Debug, Default)]
@@ -26,35 +44,60 @@ impl Scratch {
 
     /// Normalise `text` (see the module docs) into the internal buffer and return it.
     pub fn normalize(&mut self, text: &str) -> &str {
-        let norm = &mut self.norm;
+        let mut norm = std::mem::take(&mut self.norm).into_bytes();
         let starts = &mut self.starts;
         norm.clear();
         starts.clear();
         norm.reserve(text.len());
+        let bytes = text.as_bytes();
         let mut in_word = false;
-        for c in text.chars() {
-            let alnum = if c.is_ascii() {
-                c.is_ascii_alphanumeric()
-            } else {
-                c.is_alphanumeric()
-            };
-            if !alnum {
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                // ASCII fast path: one table lookup gives "not alphanumeric" (0) or the
+                // lowercase byte.
+                let l = ASCII_MAP[b as usize];
+                i += 1;
+                if l == 0 {
+                    in_word = false;
+                    continue;
+                }
+                if !in_word {
+                    if !norm.is_empty() {
+                        norm.push(b' ');
+                    }
+                    starts.push(norm.len() as u32);
+                    in_word = true;
+                }
+                norm.push(l);
+                continue;
+            }
+            // Non-ASCII: decode one char (`text` is valid UTF-8 and `i` is on a boundary).
+            let c = text[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            i += c.len_utf8();
+            if !c.is_alphanumeric() {
                 in_word = false;
                 continue;
             }
             if !in_word {
                 if !norm.is_empty() {
-                    norm.push(' ');
+                    norm.push(b' ');
                 }
                 starts.push(norm.len() as u32);
                 in_word = true;
             }
-            if c.is_ascii() {
-                norm.push(c.to_ascii_lowercase());
-            } else {
-                norm.extend(c.to_lowercase());
+            let mut buf = [0u8; 4];
+            for l in c.to_lowercase() {
+                norm.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
             }
         }
+        debug_assert!(std::str::from_utf8(&norm).is_ok());
+        // SAFETY: only ASCII bytes and whole `char::encode_utf8` sequences were pushed.
+        self.norm = unsafe { String::from_utf8_unchecked(norm) };
         &self.norm
     }
 
@@ -123,6 +166,31 @@ mod tests {
         assert_eq!(s.hashes, vec![xxh3_64(b"only two")]);
         s.shingle("!!!", 3);
         assert!(s.hashes.is_empty());
+    }
+
+    fn reference(text: &str) -> String {
+        let mut words = Vec::new();
+        let mut cur = String::new();
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                cur.extend(c.to_lowercase());
+            } else if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+        }
+        if !cur.is_empty() {
+            words.push(cur);
+        }
+        words.join(" ")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_matches_char_definition(text in "(?s).{0,80}", ascii in "[ -~]{0,80}") {
+            let mut s = Scratch::new();
+            proptest::prop_assert_eq!(s.normalize(&text), reference(&text));
+            proptest::prop_assert_eq!(s.normalize(&ascii), reference(&ascii));
+        }
     }
 
     #[test]
