@@ -1,1 +1,358 @@
-fn main() {}
+//! `storyline`: the command-line tool. Thin glue over the library crates; every error is mapped
+//! to an exit code in [`exit_code`].
+
+mod cmd_dedup;
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use storyline_engine::{
+    cluster_articles, compare_articles, eval_clusters, eval_pairs, load_article, read_all,
+    ClusterConfig, Comparison, JobOptions, Level,
+};
+use storyline_text::ingest::IngestOptions;
+
+/// Storyline: duplicates, events and storylines from a stream of news articles.
+#[derive(Parser, Debug)]
+#[command(name = "storyline", version, about)]
+struct Cli {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct InputArgs {
+    /// Fail (exit 3) on the first bad input record instead of reporting and skipping it.
+    #[arg(long, global = true)]
+    strict: bool,
+    /// Largest accepted record (one JSON line or one file), in bytes.
+    #[arg(long, global = true, default_value_t = storyline_text::ingest::DEFAULT_MAX_RECORD_BYTES)]
+    max_record_bytes: u64,
+}
+
+impl InputArgs {
+    fn job(&self) -> JobOptions {
+        JobOptions {
+            ingest: IngestOptions {
+                max_record_bytes: self.max_record_bytes,
+            },
+            strict: self.strict,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Decide whether two articles are duplicates, the same event, the same storyline, or unrelated.
+    Compare(CompareArgs),
+    /// Cluster articles into events and storylines.
+    Cluster(ClusterArgs),
+    /// Find exact and near-duplicate groups.
+    Dedup(cmd_dedup::DedupArgs),
+    /// Evaluate against human-labelled data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// First article: a .txt or .html file, or a JSON Lines file (with --id-a).
+    a: PathBuf,
+    /// Second article.
+    b: PathBuf,
+    /// Record id in A when A is JSON Lines (default: its first record).
+    #[arg(long)]
+    id_a: Option<String>,
+    /// Record id in B when B is JSON Lines (default: its first record).
+    #[arg(long)]
+    id_b: Option<String>,
+    /// Record id in both files (shorthand for --id-a/--id-b when they share a file).
+    #[arg(long)]
+    id: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct ClusterArgs {
+    /// Input files or directories (JSON Lines, .txt, .html).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write one JSON line per article here: {"id", "event_id", "storyline_id", ...}.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Events and storylines to list in the summary.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print the whole result as one JSON object instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalCommand {
+    /// Pearson correlation with human similarity judgements (SemEval-2022 Task 8 pairs).
+    Pairs {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// B-cubed, pairwise F1 and ARI of the clustering against a gold label field.
+    Clusters {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The gold label field.
+        #[arg(long, default_value = "event")]
+        label: String,
+        /// Which clustering level to score.
+        #[arg(long, value_enum, default_value_t = LevelArg::Event)]
+        level: LevelArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Event,
+    Storyline,
+}
+
+/// Exit codes: 0 success, 1 failure, 2 usage error (clap), 3 bad input under `--strict`.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(storyline_engine::Error::Strict(_)) =
+            cause.downcast_ref::<storyline_engine::Error>()
+        {
+            return 3;
+        }
+        if let Some(e) = cause.downcast_ref::<storyline_text::Error>() {
+            if e.is_record_error() {
+                return 3;
+            }
+        }
+    }
+    1
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let job = cli.input.job();
+    match cli.command {
+        Command::Compare(args) => compare(args, &job),
+        Command::Cluster(args) => cluster(args, &job),
+        Command::Dedup(args) => cmd_dedup::run(args),
+        Command::Eval(EvalCommand::Pairs { file, json }) => {
+            let report = eval_pairs(&file, job.strict, report_bad)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("pairs: {} (skipped {})", report.n, report.skipped);
+                println!("pearson (score vs -Overall): {:.4}", report.pearson);
+                println!("{:<8} {:>5} {:>8}", "langs", "n", "pearson");
+                for (k, g) in &report.by_lang_pair {
+                    let p = g.pearson.map_or("-".to_string(), |p| format!("{p:.4}"));
+                    println!("{k:<8} {:>5} {p:>8}", g.n);
+                }
+            }
+            Ok(())
+        }
+        Command::Eval(EvalCommand::Clusters {
+            files,
+            label,
+            level,
+            json,
+        }) => {
+            let level = match level {
+                LevelArg::Event => Level::Event,
+                LevelArg::Storyline => Level::Storyline,
+            };
+            let r = eval_clusters(
+                &files,
+                &label,
+                level,
+                &job,
+                ClusterConfig::default(),
+                report_bad,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let s = &r.scores;
+                println!(
+                    "documents: {} scored, {} unlabelled, {} skipped; {:.2} s",
+                    s.n, r.unlabelled, r.skipped, r.seconds
+                );
+                println!(
+                    "{} clusters vs {} gold `{}` clusters ({} level)",
+                    s.clusters, s.gold_clusters, r.label, r.level
+                );
+                println!(
+                    "B3        precision {:.4}  recall {:.4}  F1 {:.4}",
+                    s.b3_precision, s.b3_recall, s.b3_f1
+                );
+                println!(
+                    "pairwise  precision {:.4}  recall {:.4}  F1 {:.4}",
+                    s.pairwise_precision, s.pairwise_recall, s.pairwise_f1
+                );
+                println!("ARI {:.4}  NMI {:.4}", s.ari, s.nmi);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Reports one skipped bad record on stderr.
+pub(crate) fn report_bad(e: &storyline_engine::Error) {
+    eprintln!("warning: skipped bad record: {e}");
+}
+
+fn compare(args: CompareArgs, job: &JobOptions) -> anyhow::Result<()> {
+    let id_a = args.id_a.as_deref().or(args.id.first().map(String::as_str));
+    let id_b = args
+        .id_b
+        .as_deref()
+        .or(args.id.get(1).or(args.id.first()).map(String::as_str));
+    let a = load_article(&args.a, id_a, &job.ingest)
+        .with_context(|| format!("reading {}", args.a.display()))?;
+    let b = load_article(&args.b, id_b, &job.ingest)
+        .with_context(|| format!("reading {}", args.b.display()))?;
+    let c = compare_articles(&a, &b);
+    if args.json {
+        let out = serde_json::json!({
+            "a": {"id": a.id, "title": a.title, "published": a.published, "lang": a.lang},
+            "b": {"id": b.id, "title": b.title, "published": b.published, "lang": b.lang},
+            "relation": c.relation,
+            "score": c.score,
+            "reasons": c.reasons,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_comparison(&a, &b, &c);
+    }
+    Ok(())
+}
+
+fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c: &Comparison) {
+    let title =
+        |x: &storyline_text::Article| x.title.clone().unwrap_or_else(|| "(untitled)".into());
+    println!("relation: {}   score: {:.3}", c.relation, c.score);
+    println!("A: {} — {}", a.id, title(a));
+    println!("B: {} — {}", b.id, title(b));
+    let r = &c.reasons;
+    let ents: Vec<String> = r
+        .shared_entities
+        .iter()
+        .take(12)
+        .map(|e| {
+            format!(
+                "{} ({:?}, {}×/{}×)",
+                e.name, e.kind, e.mentions.0, e.mentions.1
+            )
+            .replace("(Person", "(person")
+            .replace("(Place", "(place")
+            .replace("(Org", "(org")
+            .replace("(Other", "(other")
+        })
+        .collect();
+    println!(
+        "shared entities: {}",
+        if ents.is_empty() {
+            "none".into()
+        } else {
+            ents.join(", ")
+        }
+    );
+    println!("shared terms: {}", r.shared_terms.join(", "));
+    println!(
+        "signals: body {:.3}, title+lead {:.3}, entities {:.3}; shingle Jaccard {:.3}, containment {:.3}",
+        r.signals.body, r.signals.head, r.signals.entities, r.shingle_jaccard, r.containment
+    );
+    match r.time_gap_days {
+        Some(g) => println!("time gap: {g:.1} days"),
+        None => println!("time gap: unknown"),
+    }
+    println!("why:");
+    for e in &r.explanation {
+        println!("  - {e}");
+    }
+}
+
+fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
+    let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
+    anyhow::ensure!(!articles.is_empty(), "no articles to cluster");
+    let c = cluster_articles(&articles, ClusterConfig::default());
+    if let Some(path) = &args.out {
+        let f =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut w = BufWriter::new(f);
+        for a in &c.assignments {
+            serde_json::to_writer(&mut w, a)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+        return Ok(());
+    }
+    println!(
+        "articles: {} (skipped {}), events: {}, storylines: {}",
+        articles.len(),
+        skipped,
+        c.events.len(),
+        c.storylines.len()
+    );
+    let span = |s: &storyline_engine::ClusterSummary| match (&s.first, &s.last) {
+        (Some(f), Some(l)) if f == l => f.clone(),
+        (Some(f), Some(l)) => format!("{f} → {l}"),
+        _ => "undated".into(),
+    };
+    println!("\nbiggest storylines:");
+    for s in c.storylines.iter().take(args.top) {
+        let events: std::collections::BTreeSet<u32> = c
+            .assignments
+            .iter()
+            .filter(|a| a.storyline_id == s.id)
+            .map(|a| a.event_id)
+            .collect();
+        println!(
+            "  [{}] {} articles, {} events, {} — {}",
+            s.id,
+            s.size,
+            events.len(),
+            span(s),
+            s.label
+        );
+    }
+    println!("\nbiggest events:");
+    for e in c.events.iter().take(args.top) {
+        println!(
+            "  [{}] {} articles, {} — {}",
+            e.id,
+            e.size,
+            span(e),
+            e.label
+        );
+    }
+    if let Some(path) = &args.out {
+        println!("\nwrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! Online event clustering and storyline linking.
+//!
+//! Articles arrive one at a time (in publication order when dates exist). Each is vectorised with
+//! the current document frequencies and compared with the centroids of candidate events found
+//! through an inverted index over the events' top terms and entities, so the cost per article
+//! stays bounded as events accumulate: every posting list keeps only its most recently active
+//! events (by default 64). The article joins the most similar event when the combined similarity
+//! reaches the event threshold and the time gap fits the event window; otherwise it starts a new
+//! event (first-story detection). Events inactive for longer than the window are evicted from the
+//! index (they stay in the results).
+//!
+//! Storylines link events: when an event is created or grows, it is compared with other events
+//! sharing its top entities; when entity similarity, topical similarity and the time gap all fit
+//! the storyline thresholds, the two events' storylines are merged (union-find).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use storyline_text::Features;
+
+use crate::model::{DocVector, Model};
+use crate::similarity::{Signals, Weights};
+use crate::vector::SparseVec;
+
+/// Clustering parameters. See the module docs for their roles.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClusterConfig {
+    pub weights: Weights,
+    /// By default 0.30: minimum combined similarity of an article to an event centroid.
+    pub event_threshold: f32,
+    /// By default 3 days: maximum gap between an article and the event's latest article.
+    pub event_window_days: f32,
+    /// By default 0.35: minimum entity cosine between two events of one storyline.
+    pub storyline_entities: f32,
+    /// By default 0.10: minimum combined (time-free) similarity between two events of one storyline.
+    pub storyline_similarity: f32,
+    /// By default 60 days: maximum gap between two events of one storyline.
+    pub storyline_window_days: f32,
+    /// By default 300: centroid terms kept per event.
+    pub centroid_terms: usize,
+    /// By default 12: top terms and entities per article used to find candidate events.
+    pub query_terms: usize,
+    /// By default 64: events kept per posting list.
+    pub posting_cap: usize,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            weights: Weights::default(),
+            event_threshold: 0.30,
+            event_window_days: 3.0,
+            storyline_entities: 0.35,
+            storyline_similarity: 0.10,
+            storyline_window_days: 60.0,
+            centroid_terms: 300,
+            query_terms: 12,
+            posting_cap: 64,
+        }
+    }
+}
+
+/// An event: a cluster of articles about one happening.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub id: u32,
+    /// Member indices (arrival order) with their publication times.
+    pub members: Vec<(usize, Option<i64>)>,
+    sum_body: SparseVec,
+    sum_head: SparseVec,
+    sum_entities: SparseVec,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Arrival index of the last member (activity clock when there are no dates).
+    last_seen: usize,
+}
+
+impl Event {
+    fn centroid(&self) -> DocVector {
+        DocVector {
+            body: self.sum_body.clone().normalized(),
+            head: self.sum_head.clone().normalized(),
+            entities: self.sum_entities.clone().normalized(),
+            published: self.last,
+            years: Vec::new(),
+            lang: String::new(),
+        }
+    }
+}
+
+/// Where one article went.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    pub event: u32,
+    /// True when the article started the event.
+    pub new_event: bool,
+    /// Similarity to the joined event's centroid (0 for a new event).
+    pub similarity: f32,
+}
+
+/// The online clusterer. Feed articles with [`OnlineClusterer::add`], then read events and
+/// storylines.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OnlineClusterer {
+    pub config: ClusterConfigState,
+    pub model: Model,
+    events: Vec<Event>,
+    /// Posting lists: term key → recently active event ids.
+    postings: HashMap<u64, Vec<u32>>,
+    /// Storyline union-find parent per event.
+    parent: Vec<u32>,
+    arrivals: usize,
+}
+
+/// The configuration as stored with the clusterer state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterConfigState(pub Option<ClusterConfig>);
+
+const ENTITY_KEY: u64 = 1 << 40;
+
+impl OnlineClusterer {
+    pub fn new(config: ClusterConfig) -> OnlineClusterer {
+        OnlineClusterer {
+            config: ClusterConfigState(Some(config)),
+            ..OnlineClusterer::default()
+        }
+    }
+
+    /// Starts from a model that has already observed a background corpus.
+    pub fn with_model(config: ClusterConfig, model: Model) -> OnlineClusterer {
+        OnlineClusterer {
+            model,
+            ..OnlineClusterer::new(config)
+        }
+    }
+
+    fn cfg(&self) -> ClusterConfig {
+        self.config.0.unwrap_or_default()
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Adds one article (its features and publication time) and returns its event.
+    pub fn add(&mut self, f: &Features, published: Option<i64>) -> Placement {
+        self.model.observe(f);
+        let v = self.model.vectorize(f, published);
+        self.add_vector(v)
+    }
+
+    /// Adds an already vectorised article.
+    pub fn add_vector(&mut self, v: DocVector) -> Placement {
+        let cfg = self.cfg();
+        let idx = self.arrivals;
+        self.arrivals += 1;
+        let keys = query_keys(&v, cfg.query_terms);
+        let mut candidates: Vec<u32> = keys
+            .iter()
+            .filter_map(|k| self.postings.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut best: Option<(u32, f32)> = None;
+        for c in candidates {
+            let e = &self.events[c as usize];
+            if let (Some(t), Some(last)) = (v.published, e.last) {
+                if (t - last).unsigned_abs() as f32 / 86_400.0 > cfg.event_window_days {
+                    continue;
+                }
+            }
+            let centroid = e.centroid();
+            let sig = Signals::between(&v, &centroid);
+            let mut s = sig.score(&cfg.weights, &v, &centroid);
+            // Time is a gate here (the window), not a decay.
+            let tf = sig.time_factor(&cfg.weights);
+            if tf > 0.0 {
+                s /= tf;
+            }
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((c, s));
+            }
+        }
+        let placement = match best.filter(|(_, s)| *s >= cfg.event_threshold) {
+            Some((eid, s)) => {
+                let e = &mut self.events[eid as usize];
+                e.sum_body.add_scaled(&v.body, 1.0);
+                e.sum_body.truncate_top(cfg.centroid_terms);
+                e.sum_head.add_scaled(&v.head, 1.0);
+                e.sum_head.truncate_top(cfg.centroid_terms);
+                e.sum_entities.add_scaled(&v.entities, 1.0);
+                e.sum_entities.truncate_top(cfg.centroid_terms);
+                e.members.push((idx, v.published));
+                if let Some(t) = v.published {
+                    e.first = Some(e.first.map_or(t, |f| f.min(t)));
+                    e.last = Some(e.last.map_or(t, |l| l.max(t)));
+                }
+                e.last_seen = idx;
+                Placement {
+                    event: eid,
+                    new_event: false,
+                    similarity: s,
+                }
+            }
+            None => {
+                let eid = self.events.len() as u32;
+                self.events.push(Event {
+                    id: eid,
+                    members: vec![(idx, v.published)],
+                    sum_body: v.body.clone(),
+                    sum_head: v.head.clone(),
+                    sum_entities: v.entities.clone(),
+                    first: v.published,
+                    last: v.published,
+                    last_seen: idx,
+                });
+                self.parent.push(eid);
+                Placement {
+                    event: eid,
+                    new_event: true,
+                    similarity: 0.0,
+                }
+            }
+        };
+        self.index_event(placement.event);
+        self.link_storyline(placement.event);
+        placement
+    }
+
+    /// Puts an event at the front of the posting lists of its current top terms and entities.
+    fn index_event(&mut self, eid: u32) {
+        let cfg = self.cfg();
+        let keys = query_keys(&self.events[eid as usize].centroid(), cfg.query_terms);
+        for k in keys {
+            let list = self.postings.entry(k).or_default();
+            list.retain(|&e| e != eid);
+            list.insert(0, eid);
+            list.truncate(cfg.posting_cap);
+        }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    fn link_storyline(&mut self, eid: u32) {
+        let cfg = self.cfg();
+        let centroid = self.events[eid as usize].centroid();
+        let keys: Vec<u64> = centroid
+            .entities
+            .top_ids(cfg.query_terms / 2)
+            .into_iter()
+            .map(|id| ENTITY_KEY | u64::from(id))
+            .collect();
+        let mut seen = HashSet::new();
+        let others: Vec<u32> = keys
+            .iter()
+            .filter_map(|k| self.postings.get(k))
+            .flatten()
+            .copied()
+            .filter(|&o| o != eid && seen.insert(o))
+            .collect();
+        for o in others {
+            let (ra, rb) = (self.find(eid), self.find(o));
+            if ra == rb {
+                continue;
+            }
+            let other = &self.events[o as usize];
+            let gap = match (
+                self.events[eid as usize].first,
+                self.events[eid as usize].last,
+                other.first,
+                other.last,
+            ) {
+                (Some(f1), Some(l1), Some(f2), Some(l2)) => {
+                    let g = (f1 - l2).max(f2 - l1).max(0);
+                    Some(g as f32 / 86_400.0)
+                }
+                _ => None,
+            };
+            if gap.is_some_and(|g| g > cfg.storyline_window_days) {
+                continue;
+            }
+            let oc = other.centroid();
+            let sig = Signals::between(&centroid, &oc);
+            let no_time = Weights {
+                half_life_days: 0.0,
+                ..cfg.weights
+            };
+            if sig.entities >= cfg.storyline_entities
+                && sig.score(&no_time, &centroid, &oc) >= cfg.storyline_similarity
+            {
+                let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+                self.parent[hi as usize] = lo;
+            }
+        }
+    }
+
+    /// The storyline id of an event: the smallest event id in its storyline.
+    pub fn storyline_of(&mut self, event: u32) -> u32 {
+        self.find(event)
+    }
+}
+
+/// Index keys of a vector: its top body terms, and its top entities (in a separate key space).
+fn query_keys(v: &DocVector, k: usize) -> Vec<u64> {
+    let mut keys: Vec<u64> = v.body.top_ids(k).into_iter().map(u64::from).collect();
+    keys.extend(
+        v.entities
+            .top_ids(k / 2)
+            .into_iter()
+            .map(|id| ENTITY_KEY | u64::from(id)),
+    );
+    keys
+}

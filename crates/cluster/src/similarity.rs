@@ -1,0 +1,78 @@
+//! Pairwise similarity signals and their combination.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::DocVector;
+
+/// The separate similarity signals between two articles, each in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Signals {
+    /// Cosine of the title+body TF-IDF vectors.
+    pub body: f32,
+    /// Cosine of the title+lead TF-IDF vectors.
+    pub head: f32,
+    /// Cosine of the entity vectors.
+    pub entities: f32,
+    /// Absolute publication-time gap in days, when both dates are known.
+    pub gap_days: Option<f32>,
+}
+
+/// Weights of the combined score. By default: body 0.5, head 0.2, entities 0.3; time decays the
+/// score by half every `half_life_days` (default 30) when both dates are known.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    pub body: f32,
+    pub head: f32,
+    pub entities: f32,
+    pub half_life_days: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            body: 0.5,
+            head: 0.2,
+            entities: 0.3,
+            half_life_days: 30.0,
+        }
+    }
+}
+
+impl Signals {
+    pub fn between(a: &DocVector, b: &DocVector) -> Signals {
+        Signals {
+            body: a.body.cosine(&b.body),
+            head: a.head.cosine(&b.head),
+            entities: a.entities.cosine(&b.entities),
+            gap_days: match (a.published, b.published) {
+                (Some(x), Some(y)) => Some((x - y).unsigned_abs() as f32 / 86_400.0),
+                _ => None,
+            },
+        }
+    }
+
+    /// The combined similarity in [0, 1]. Signals of empty sub-vectors (e.g. no entities) are left
+    /// out and the remaining weights renormalised.
+    pub fn score(&self, w: &Weights, a: &DocVector, b: &DocVector) -> f32 {
+        let mut num = w.body * self.body;
+        let mut den = w.body;
+        if !(a.head.is_empty() || b.head.is_empty()) {
+            num += w.head * self.head;
+            den += w.head;
+        }
+        if !(a.entities.is_empty() || b.entities.is_empty()) {
+            num += w.entities * self.entities;
+            den += w.entities;
+        }
+        let s = if den > 0.0 { num / den } else { 0.0 };
+        s * self.time_factor(w)
+    }
+
+    /// 1 when the gap is unknown; `0.5^(gap / half_life)` otherwise.
+    pub fn time_factor(&self, w: &Weights) -> f32 {
+        match self.gap_days {
+            Some(g) if w.half_life_days > 0.0 => 0.5f32.powf(g / w.half_life_days),
+            _ => 1.0,
+        }
+    }
+}

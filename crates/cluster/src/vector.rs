@@ -1,0 +1,217 @@
+//! Sparse vectors and an incrementally updated vocabulary with document frequencies.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A sparse vector: `(term id, weight)` pairs sorted by id, ids unique.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SparseVec(pub Vec<(u32, f32)>);
+
+impl SparseVec {
+    /// Builds a vector from unsorted pairs, summing weights of repeated ids.
+    pub fn from_pairs(mut pairs: Vec<(u32, f32)>) -> SparseVec {
+        pairs.sort_unstable_by_key(|p| p.0);
+        let mut out: Vec<(u32, f32)> = Vec::with_capacity(pairs.len());
+        for (id, w) in pairs {
+            match out.last_mut() {
+                Some(last) if last.0 == id => last.1 += w,
+                _ => out.push((id, w)),
+            }
+        }
+        SparseVec(out)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn norm(&self) -> f32 {
+        self.0.iter().map(|(_, w)| w * w).sum::<f32>().sqrt()
+    }
+
+    /// Scales to unit length (a zero vector stays zero).
+    pub fn normalized(mut self) -> SparseVec {
+        let n = self.norm();
+        if n > 0.0 {
+            for p in &mut self.0 {
+                p.1 /= n;
+            }
+        }
+        self
+    }
+
+    pub fn dot(&self, other: &SparseVec) -> f32 {
+        let (a, b) = (&self.0, &other.0);
+        let (mut i, mut j, mut s) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    s += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        s
+    }
+
+    /// Cosine similarity in [0, 1] for non-negative vectors; 0 when either is zero.
+    pub fn cosine(&self, other: &SparseVec) -> f32 {
+        let d = self.norm() * other.norm();
+        if d > 0.0 {
+            (self.dot(other) / d).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// `self += scale * other`.
+    pub fn add_scaled(&mut self, other: &SparseVec, scale: f32) {
+        let mut out = Vec::with_capacity(self.0.len() + other.0.len());
+        let (a, b) = (&self.0, &other.0);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if j == b.len() || (i < a.len() && a[i].0 < b[j].0) {
+                out.push(a[i]);
+                i += 1;
+            } else if i == a.len() || b[j].0 < a[i].0 {
+                out.push((b[j].0, b[j].1 * scale));
+                j += 1;
+            } else {
+                out.push((a[i].0, a[i].1 + b[j].1 * scale));
+                i += 1;
+                j += 1;
+            }
+        }
+        self.0 = out;
+    }
+
+    /// Keeps the `k` largest weights (ties by id), sorted by id again.
+    pub fn truncate_top(&mut self, k: usize) {
+        if self.0.len() <= k {
+            return;
+        }
+        self.0
+            .sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.0.truncate(k);
+        self.0.sort_unstable_by_key(|p| p.0);
+    }
+
+    /// Ids of the `k` largest weights, largest first.
+    pub fn top_ids(&self, k: usize) -> Vec<u32> {
+        let mut v = self.0.clone();
+        v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.into_iter().take(k).map(|p| p.0).collect()
+    }
+}
+
+/// A vocabulary mapping strings to ids, with document frequencies updated as documents arrive.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Vocab {
+    ids: HashMap<String, u32>,
+    terms: Vec<String>,
+    df: Vec<u32>,
+    docs: u64,
+}
+
+impl Vocab {
+    pub fn new() -> Vocab {
+        Vocab::default()
+    }
+
+    /// The id of a term, adding it when new.
+    pub fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.ids.insert(term.to_string(), id);
+        self.terms.push(term.to_string());
+        self.df.push(0);
+        id
+    }
+
+    pub fn get(&self, term: &str) -> Option<u32> {
+        self.ids.get(term).copied()
+    }
+
+    pub fn term(&self, id: u32) -> &str {
+        self.terms.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// Counts one document containing the given distinct ids.
+    pub fn observe(&mut self, distinct_ids: impl IntoIterator<Item = u32>) {
+        self.docs += 1;
+        for id in distinct_ids {
+            if let Some(d) = self.df.get_mut(id as usize) {
+                *d += 1;
+            }
+        }
+    }
+
+    pub fn docs(&self) -> u64 {
+        self.docs
+    }
+
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Smoothed inverse document frequency, `ln((1 + N) / (1 + df)) + 1` (scikit-learn's form).
+    pub fn idf(&self, id: u32) -> f32 {
+        let df = self.df.get(id as usize).copied().unwrap_or(0) as f32;
+        ((1.0 + self.docs as f32) / (1.0 + df)).ln() + 1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_cosine_add() {
+        let a = SparseVec::from_pairs(vec![(3, 1.0), (1, 2.0), (3, 1.0)]);
+        assert_eq!(a.0, vec![(1, 2.0), (3, 2.0)]);
+        let b = SparseVec(vec![(2, 5.0), (3, 1.0)]);
+        assert_eq!(a.dot(&b), 2.0);
+        assert!((a.cosine(&a) - 1.0).abs() < 1e-6);
+        assert_eq!(a.cosine(&SparseVec::default()), 0.0);
+        let mut c = a.clone();
+        c.add_scaled(&b, 2.0);
+        assert_eq!(c.0, vec![(1, 2.0), (2, 10.0), (3, 4.0)]);
+        c.truncate_top(2);
+        assert_eq!(c.0, vec![(2, 10.0), (3, 4.0)]);
+    }
+
+    #[test]
+    fn idf_falls_with_document_frequency() {
+        let mut v = Vocab::new();
+        let (x, y) = (v.intern("x"), v.intern("y"));
+        v.observe([x, y]);
+        v.observe([x]);
+        assert!(v.idf(x) < v.idf(y));
+        assert!((v.idf(x) - 1.0).abs() < 1e-6);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cosine_is_symmetric_and_bounded(a in proptest::collection::vec((0u32..50, 0.0f32..10.0), 0..20),
+                                           b in proptest::collection::vec((0u32..50, 0.0f32..10.0), 0..20)) {
+            let (a, b) = (SparseVec::from_pairs(a), SparseVec::from_pairs(b));
+            let (x, y) = (a.cosine(&b), b.cosine(&a));
+            proptest::prop_assert!((x - y).abs() < 1e-5);
+            proptest::prop_assert!((0.0..=1.0).contains(&x));
+        }
+    }
+}

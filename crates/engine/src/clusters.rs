@@ -1,0 +1,245 @@
+//! Clustering jobs: run the online clusterer over a corpus, and evaluate it against gold labels.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use storyline_cluster::{ClusterConfig, OnlineClusterer};
+use storyline_eval::{cluster_scores, ClusterScores};
+use storyline_text::ingest::{read_inputs, IngestOptions};
+use storyline_text::{Article, EntityKind, Features};
+
+use crate::error::{Error, Result};
+
+/// Options shared by the corpus jobs.
+#[derive(Debug, Clone, Default)]
+pub struct JobOptions {
+    pub ingest: IngestOptions,
+    /// Stop at the first bad record instead of skipping it.
+    pub strict: bool,
+}
+
+/// Reads every article of the inputs, skipping (and reporting through `on_bad`) bad records,
+/// or failing on the first one when `strict`.
+pub fn read_all(
+    paths: &[PathBuf],
+    opts: &JobOptions,
+    mut on_bad: impl FnMut(&Error),
+) -> Result<(Vec<Article>, usize)> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for item in read_inputs(paths, &opts.ingest)? {
+        match item {
+            Ok(a) => out.push(a),
+            Err(e) if e.is_record_error() && !opts.strict => {
+                on_bad(&Error::Text(e));
+                skipped += 1;
+            }
+            Err(e) if e.is_record_error() => return Err(Error::Strict(Box::new(Error::Text(e)))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((out, skipped))
+}
+
+/// One article's place in the clustering.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleAssignment {
+    pub id: String,
+    pub event_id: u32,
+    pub storyline_id: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// A summary of one event or storyline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSummary {
+    pub id: u32,
+    pub size: usize,
+    /// Top entities and keyphrases.
+    pub label: String,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The member closest to the cluster's start: the earliest article (first seen on ties).
+    pub representative: String,
+    /// Member ids in time order.
+    pub timeline: Vec<String>,
+}
+
+/// The result of [`cluster_articles`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Clustering {
+    pub assignments: Vec<ArticleAssignment>,
+    pub events: Vec<ClusterSummary>,
+    pub storylines: Vec<ClusterSummary>,
+}
+
+/// Processing order: by publication time when known (articles without a date keep their input
+/// position relative to each other and come after dated ones), ties by input order.
+pub fn stream_order(articles: &[Article]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..articles.len()).collect();
+    order.sort_by_key(|&i| (articles[i].published.is_none(), articles[i].published, i));
+    order
+}
+
+/// Clusters a corpus into events and storylines with the online clusterer.
+pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Clustering {
+    let features: Vec<Features> = articles.par_iter().map(Features::of).collect();
+    let order = stream_order(articles);
+    let mut clusterer = OnlineClusterer::new(config);
+    let mut event_of = vec![0u32; articles.len()];
+    for &i in &order {
+        let p = clusterer.add(&features[i], articles[i].published.map(|d| d.timestamp()));
+        event_of[i] = p.event;
+    }
+    let storyline_of: Vec<u32> = event_of
+        .iter()
+        .map(|&e| clusterer.storyline_of(e))
+        .collect();
+    let assignments = articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| ArticleAssignment {
+            id: a.id.clone(),
+            event_id: event_of[i],
+            storyline_id: storyline_of[i],
+            published: a.published.map(|d| d.to_rfc3339()),
+            title: a.title.clone(),
+        })
+        .collect();
+    Clustering {
+        assignments,
+        events: summaries(articles, &features, &event_of),
+        storylines: summaries(articles, &features, &storyline_of),
+    }
+}
+
+fn summaries(
+    articles: &[Article],
+    features: &[Features],
+    cluster_of: &[u32],
+) -> Vec<ClusterSummary> {
+    let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, &c) in cluster_of.iter().enumerate() {
+        members.entry(c).or_default().push(i);
+    }
+    let mut out: Vec<ClusterSummary> = members
+        .into_iter()
+        .map(|(id, mut m)| {
+            m.sort_by_key(|&i| (articles[i].published.is_none(), articles[i].published, i));
+            let dates: Vec<_> = m.iter().filter_map(|&i| articles[i].published).collect();
+            ClusterSummary {
+                id,
+                size: m.len(),
+                label: label(m.iter().map(|&i| &features[i])),
+                first: dates.iter().min().map(|d| d.format("%Y-%m-%d").to_string()),
+                last: dates.iter().max().map(|d| d.format("%Y-%m-%d").to_string()),
+                representative: articles[m[0]].id.clone(),
+                timeline: m.iter().map(|&i| articles[i].id.clone()).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+    out
+}
+
+/// A label from the members' most frequent entities (people and organisations first) and
+/// keyphrases.
+pub fn label<'a>(members: impl Iterator<Item = &'a Features>) -> String {
+    let mut ents: HashMap<&str, (f32, &str)> = HashMap::new();
+    let mut phrases: HashMap<&str, usize> = HashMap::new();
+    for f in members {
+        for e in f.entities.iter().take(6) {
+            let w = match e.kind {
+                EntityKind::Person | EntityKind::Org => 1.5,
+                EntityKind::Place => 1.0,
+                EntityKind::Other => 0.7,
+            };
+            let slot = ents.entry(&e.key).or_insert((0.0, &e.name));
+            slot.0 += w;
+            if e.name.len() > slot.1.len() {
+                slot.1 = &e.name;
+            }
+        }
+        for p in f.keyphrases.iter().take(3) {
+            *phrases.entry(p).or_default() += 1;
+        }
+    }
+    let mut ents: Vec<(&str, (f32, &str))> = ents.into_iter().collect();
+    ents.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let mut phrases: Vec<(&str, usize)> = phrases.into_iter().collect();
+    phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut parts: Vec<&str> = ents.iter().take(3).map(|(_, (_, n))| *n).collect();
+    parts.extend(phrases.iter().take(2).map(|(p, _)| *p));
+    parts.join(" · ")
+}
+
+/// The level of clustering scored against gold labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Event,
+    Storyline,
+}
+
+/// The result of [`eval_clusters`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ClustersReport {
+    #[serde(flatten)]
+    pub scores: ClusterScores,
+    pub label: String,
+    pub level: &'static str,
+    pub skipped: usize,
+    pub unlabelled: usize,
+    pub seconds: f64,
+}
+
+/// Clusters the articles of `paths` and scores the clustering against the gold field `label`.
+/// Articles without the label are clustered but not scored.
+pub fn eval_clusters(
+    paths: &[PathBuf],
+    label_field: &str,
+    level: Level,
+    opts: &JobOptions,
+    config: ClusterConfig,
+    on_bad: impl FnMut(&Error),
+) -> Result<ClustersReport> {
+    let start = std::time::Instant::now();
+    let (articles, skipped) = read_all(paths, opts, on_bad)?;
+    let clustering = cluster_articles(&articles, config);
+    let mut predicted = Vec::new();
+    let mut gold = Vec::new();
+    let mut unlabelled = 0;
+    for (a, asg) in articles.iter().zip(&clustering.assignments) {
+        match a.extra.get(label_field) {
+            Some(g) => {
+                gold.push(g.clone());
+                predicted.push(match level {
+                    Level::Event => asg.event_id,
+                    Level::Storyline => asg.storyline_id,
+                });
+            }
+            None => unlabelled += 1,
+        }
+    }
+    if gold.is_empty() {
+        return Err(Error::Input {
+            path: paths.first().cloned().unwrap_or_default(),
+            reason: format!("no article has the label field `{label_field}`"),
+        });
+    }
+    Ok(ClustersReport {
+        scores: cluster_scores(&predicted, &gold)?,
+        label: label_field.to_string(),
+        level: match level {
+            Level::Event => "event",
+            Level::Storyline => "storyline",
+        },
+        skipped,
+        unlabelled,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}

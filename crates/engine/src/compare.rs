@@ -1,0 +1,45 @@
+//! `compare`: the relation of two articles.
+
+use std::path::Path;
+
+use storyline_cluster::{compare, Comparison, Thresholds, Weights};
+use storyline_text::ingest::{find_article, input_kind, read_inputs, IngestOptions, InputKind};
+use storyline_text::{Article, Features};
+
+use crate::error::{Error, Result};
+
+/// Loads one article: a `.txt`/`.html` file, or the record `id` of a JSON Lines file (the first
+/// record when no id is given).
+pub fn load_article(path: &Path, id: Option<&str>, opts: &IngestOptions) -> Result<Article> {
+    match (input_kind(path)?, id) {
+        (InputKind::Jsonl, Some(id)) => Ok(find_article(path, id, opts)?),
+        (InputKind::Dir, _) => Err(Error::Input {
+            path: path.to_path_buf(),
+            reason: "expected a file, found a directory".into(),
+        }),
+        _ => match read_inputs(&[path.to_path_buf()], opts)?.next() {
+            Some(r) => Ok(r?),
+            None => Err(Error::Input {
+                path: path.to_path_buf(),
+                reason: "no article".into(),
+            }),
+        },
+    }
+}
+
+/// Compares two articles against the background corpus.
+pub fn compare_articles(a: &Article, b: &Article) -> Comparison {
+    let (fa, fb) = (Features::of(a), Features::of(b));
+    let mut model = crate::background::model();
+    model.observe(&fa);
+    model.observe(&fb);
+    compare(
+        a,
+        &fa,
+        b,
+        &fb,
+        &model,
+        &Weights::default(),
+        &Thresholds::default(),
+    )
+}

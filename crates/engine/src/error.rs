@@ -1,0 +1,22 @@
+use std::path::PathBuf;
+
+/// Errors of the engine's jobs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Text(#[from] storyline_text::Error),
+    #[error(transparent)]
+    Metric(#[from] storyline_eval::Error),
+    #[error("{}:{line}: {reason}", path.display())]
+    BadPair {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    #[error("{}: {reason}", path.display())]
+    Input { path: PathBuf, reason: String },
+    #[error("stopped at the first bad record (strict mode): {0}")]
+    Strict(Box<Error>),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
