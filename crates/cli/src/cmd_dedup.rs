@@ -18,7 +18,7 @@ use std::sync::{mpsc, Arc};
 use anyhow::Context;
 use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
 use storyline_store::{MemStore, RedbStore, Store};
-use storyline_text::ingest::{input_kind, parse_record, IngestOptions, InputKind};
+use storyline_text::ingest::{input_kind, parse_record, InputKind};
 use storyline_text::{RawArticle, RecordError};
 
 /// Articles handed from the reader thread to the index per batch.
@@ -61,7 +61,7 @@ struct Owned {
 }
 
 /// Run `storyline dedup`.
-pub fn run(args: DedupArgs) -> anyhow::Result<()> {
+pub fn run(args: DedupArgs, job: &storyline_engine::JobOptions) -> anyhow::Result<()> {
     let cfg = DedupConfig {
         threshold: args.threshold,
         num_perm: args.num_perm,
@@ -75,7 +75,8 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
         None => Arc::new(MemStore::new()),
     };
     let mut index = DedupIndex::open(store, cfg).context("opening dedup index")?;
-    let opts = IngestOptions::default();
+    let opts = job.ingest.clone();
+    let mut first_bad: Option<String> = None;
     // Path-level problems (missing file, unsupported type) fail before any work.
     let kinds = args
         .inputs
@@ -131,6 +132,10 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
                         return tx.send(full).is_ok();
                     }
                 }
+                Err(e) if job.strict => {
+                    first_bad = Some(e);
+                    return false;
+                }
                 Err(e) => {
                     bad += 1;
                     if bad <= MAX_REPORTED_ERRORS {
@@ -148,7 +153,8 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
                     if chunk.is_empty() {
                         break;
                     }
-                    for item in prepare_parallel(path, chunk, args.no_clean) {
+                    for item in prepare_parallel(path, chunk, args.no_clean, opts.max_record_bytes)
+                    {
                         if !emit(item, &mut batch) {
                             break 'inputs;
                         }
@@ -181,6 +187,11 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
     })?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
+    }
+    if let Some(e) = first_bad {
+        return Err(
+            storyline_engine::Error::Strict(Box::new(storyline_engine::Error::Record(e))).into(),
+        );
     }
     if bad_records > MAX_REPORTED_ERRORS {
         eprintln!("warning: {bad_records} records skipped in total");
@@ -347,12 +358,12 @@ fn prepare_parallel(
     path: &Path,
     chunk: Vec<(u64, RawLine)>,
     no_clean: bool,
+    limit: u64,
 ) -> Vec<Result<Owned, String>> {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let limit = IngestOptions::default().max_record_bytes;
     let one = |(line_no, raw): &(u64, RawLine)| -> Result<Owned, String> {
         let result = match raw {
             RawLine::TooLong(size) => Err(RecordError::TooLarge { size: *size, limit }),
@@ -433,9 +444,17 @@ mod tests {
         std::fs::write(&second, format!("{}\n", rec("b1", &body.to_uppercase()))).unwrap();
         let db = dir.path().join("idx.redb");
         let out = dir.path().join("g.jsonl");
-        run(args(vec![first], Some(out.clone()), Some(db.clone()))).unwrap();
+        run(
+            args(vec![first], Some(out.clone()), Some(db.clone())),
+            &Default::default(),
+        )
+        .unwrap();
         assert_eq!(read_out(&out).len(), 2);
-        run(args(vec![second], Some(out.clone()), Some(db))).unwrap();
+        run(
+            args(vec![second], Some(out.clone()), Some(db)),
+            &Default::default(),
+        )
+        .unwrap();
         let rows = read_out(&out);
         assert_eq!(rows.len(), 3);
         let b1 = rows.iter().find(|r| r["id"] == "b1").unwrap();
@@ -448,7 +467,10 @@ mod tests {
     #[test]
     fn missing_input_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let r = run(args(vec![dir.path().join("nope.jsonl")], None, None));
+        let r = run(
+            args(vec![dir.path().join("nope.jsonl")], None, None),
+            &Default::default(),
+        );
         assert!(r.is_err());
     }
 }

@@ -102,6 +102,9 @@ enum EvalCommand {
         file: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Also write one JSON line per pair (id, language pair, score, signals, gold) here.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
     },
     /// B-cubed, pairwise F1 and ARI of the clustering against a gold label field.
     Clusters {
@@ -157,9 +160,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Compare(args) => compare(args, &job),
         Command::Cluster(args) => cluster(args, &job),
-        Command::Dedup(args) => cmd_dedup::run(args),
-        Command::Eval(EvalCommand::Pairs { file, json }) => {
+        Command::Dedup(args) => cmd_dedup::run(args, &job),
+        Command::Eval(EvalCommand::Pairs {
+            file,
+            json,
+            predictions,
+        }) => {
             let report = eval_pairs(&file, job.strict, report_bad)?;
+            if let Some(path) = predictions {
+                let f = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut w = BufWriter::new(f);
+                for p in &report.predictions {
+                    serde_json::to_writer(&mut w, p)?;
+                    w.write_all(b"\n")?;
+                }
+                w.flush()?;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -296,7 +313,6 @@ fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c:
 
 fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
     let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
-    anyhow::ensure!(!articles.is_empty(), "no articles to cluster");
     let c = cluster_articles(&articles, ClusterConfig::default());
     if let Some(path) = &args.out {
         let f =

@@ -14,6 +14,10 @@ pub struct DocVector {
     pub head: SparseVec,
     /// Entity keys (people, places, organisations, other names), sublinear count × IDF.
     pub entities: SparseVec,
+    /// Body terms that are not part of entity names: what happened, rather than who and where.
+    pub plain: SparseVec,
+    /// Title and lead terms that are not part of entity names: the event as the lead states it.
+    pub head_plain: SparseVec,
     /// Publication time, Unix seconds.
     pub published: Option<i64>,
     /// Years mentioned in the text.
@@ -86,6 +90,27 @@ impl Model {
             &self.terms,
             title.chain(f.body_terms.iter().map(|t| (t.as_str(), 1.0))),
         );
+        let analyzer = storyline_text::Analyzer::for_lang(&f.lang);
+        let name_terms: std::collections::HashSet<String> = f
+            .entities
+            .iter()
+            .flat_map(|e| analyzer.terms(&e.name))
+            .collect();
+        let plain = Self::tfidf(
+            &self.terms,
+            f.body_terms
+                .iter()
+                .filter(|t| !name_terms.contains(*t))
+                .map(|t| (t.as_str(), 1.0)),
+        );
+        let head_plain = Self::tfidf(
+            &self.terms,
+            f.title_terms
+                .iter()
+                .chain(&f.lead_terms)
+                .filter(|t| !name_terms.contains(*t))
+                .map(|t| (t.as_str(), 1.0)),
+        );
         let head = Self::tfidf(
             &self.terms,
             f.title_terms
@@ -110,6 +135,8 @@ impl Model {
             body,
             head,
             entities: SparseVec::from_pairs(ent_pairs).normalized(),
+            plain,
+            head_plain,
             published,
             years: f.years.clone(),
             lang: f.lang.clone(),

@@ -26,7 +26,7 @@ use crate::vector::SparseVec;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClusterConfig {
     pub weights: Weights,
-    /// By default 0.30: minimum combined similarity of an article to an event centroid.
+    /// By default 0.45: minimum combined similarity of an article to an event centroid.
     pub event_threshold: f32,
     /// By default 3 days: maximum gap between an article and the event's latest article.
     pub event_window_days: f32,
@@ -48,7 +48,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             weights: Weights::default(),
-            event_threshold: 0.30,
+            event_threshold: 0.45,
             event_window_days: 3.0,
             storyline_entities: 0.35,
             storyline_similarity: 0.10,
@@ -69,6 +69,8 @@ pub struct Event {
     sum_body: SparseVec,
     sum_head: SparseVec,
     sum_entities: SparseVec,
+    sum_plain: SparseVec,
+    sum_head_plain: SparseVec,
     pub first: Option<i64>,
     pub last: Option<i64>,
     /// Arrival index of the last member (activity clock when there are no dates).
@@ -81,6 +83,8 @@ impl Event {
             body: self.sum_body.clone().normalized(),
             head: self.sum_head.clone().normalized(),
             entities: self.sum_entities.clone().normalized(),
+            plain: self.sum_plain.clone().normalized(),
+            head_plain: self.sum_head_plain.clone().normalized(),
             published: self.last,
             years: Vec::new(),
             lang: String::new(),
@@ -192,6 +196,10 @@ impl OnlineClusterer {
                 e.sum_head.truncate_top(cfg.centroid_terms);
                 e.sum_entities.add_scaled(&v.entities, 1.0);
                 e.sum_entities.truncate_top(cfg.centroid_terms);
+                e.sum_plain.add_scaled(&v.plain, 1.0);
+                e.sum_plain.truncate_top(cfg.centroid_terms);
+                e.sum_head_plain.add_scaled(&v.head_plain, 1.0);
+                e.sum_head_plain.truncate_top(cfg.centroid_terms);
                 e.members.push((idx, v.published));
                 if let Some(t) = v.published {
                     e.first = Some(e.first.map_or(t, |f| f.min(t)));
@@ -212,6 +220,8 @@ impl OnlineClusterer {
                     sum_body: v.body.clone(),
                     sum_head: v.head.clone(),
                     sum_entities: v.entities.clone(),
+                    sum_plain: v.plain.clone(),
+                    sum_head_plain: v.head_plain.clone(),
                     first: v.published,
                     last: v.published,
                     last_seen: idx,

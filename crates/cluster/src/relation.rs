@@ -37,15 +37,20 @@ impl std::fmt::Display for Relation {
 
 /// Decision thresholds. By default:
 /// - duplicate: word 3-shingle Jaccard ≥ 0.8, or the shorter text ≥ 90 % contained in the other;
-/// - same event: combined score ≥ `event` (0.45) and, when both dates are known, a gap of at most
-///   `event_window_days` (7);
+/// - same event: combined score ≥ `event` (0.5), actor dominance (entity cosine minus the
+///   entity-free "what happened" similarity) below `actor_dominance` (0.45), and, when both dates
+///   are known, a gap of at most `event_window_days` (7). Articles that share their actors far
+///   more than their happenings report different events of one storyline;
 /// - same storyline: entity cosine ≥ `storyline_entities` (0.35), combined score ≥ `storyline`
-///   (0.15) and a gap of at most `storyline_window_days` (120).
+///   (0.3) and a gap of at most `storyline_window_days` (120).
+///
+/// Calibrated on ECB+ dev pairs (see docs/EVALUATION.md).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     pub duplicate_jaccard: f32,
     pub duplicate_containment: f32,
     pub event: f32,
+    pub actor_dominance: f32,
     pub event_window_days: f32,
     pub storyline: f32,
     pub storyline_entities: f32,
@@ -57,9 +62,10 @@ impl Default for Thresholds {
         Thresholds {
             duplicate_jaccard: 0.8,
             duplicate_containment: 0.9,
-            event: 0.45,
+            event: 0.5,
+            actor_dominance: 0.45,
             event_window_days: 7.0,
-            storyline: 0.15,
+            storyline: 0.3,
             storyline_entities: 0.35,
             storyline_window_days: 120.0,
         }
@@ -132,6 +138,7 @@ pub fn compare(
     let score = signals.score(weights, &va, &vb);
     let (jaccard, containment) = shingle_overlap(&a.full_text(), &b.full_text());
     let gap = signals.gap_days;
+    let dominance = signals.entities - signals.event_content();
     let mut explanation = Vec::new();
     let within = |window: f32| gap.is_none_or(|g| g <= window);
     let relation = if jaccard >= t.duplicate_jaccard || containment >= t.duplicate_containment {
@@ -140,17 +147,29 @@ pub fn compare(
             t.duplicate_jaccard, t.duplicate_containment
         ));
         Relation::Duplicate
-    } else if score >= t.event && within(t.event_window_days) {
+    } else if score >= t.event && dominance < t.actor_dominance && within(t.event_window_days) {
         explanation.push(format!(
             "combined similarity {score:.2} ≥ {} (same event)",
             t.event
+        ));
+        explanation.push(format!(
+            "they share what happened as much as who took part: entity similarity {:.2}, event-content similarity {:.2}",
+            signals.entities,
+            signals.event_content()
         ));
         Relation::SameEvent
     } else if signals.entities >= t.storyline_entities
         && score >= t.storyline
         && within(t.storyline_window_days)
     {
-        if score >= t.event {
+        if score >= t.event && dominance >= t.actor_dominance {
+            explanation.push(format!(
+                "similar ({score:.2}), but they share their actors (entity similarity {:.2}) far more than what happened \
+                 (event-content similarity {:.2}): different events",
+                signals.entities,
+                signals.event_content()
+            ));
+        } else if score >= t.event {
             explanation.push(format!(
                 "similar ({score:.2}) but {:.0} days apart, more than the {}-day event window",
                 gap.unwrap_or(0.0),

@@ -15,6 +15,9 @@ pub enum Error {
     },
     #[error("{}: {reason}", path.display())]
     Input { path: PathBuf, reason: String },
+    /// A bad record, already described (file, line, reason).
+    #[error("{0}")]
+    Record(String),
     #[error("stopped at the first bad record (strict mode): {0}")]
     Strict(Box<Error>),
 }

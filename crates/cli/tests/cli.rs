@@ -1,0 +1,271 @@
+//! End-to-end tests of the `storyline` binary. Tests that need `../shared` (the seeds and the
+//! evaluation datasets) print why they skip when it is absent; CI always has it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_storyline"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run storyline")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn shared(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIP: {} is absent (CI provides ../shared)", p.display());
+        None
+    }
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/articles.jsonl")
+}
+
+#[test]
+fn seeds_are_the_same_storyline_not_the_same_event() {
+    let (Some(a), Some(b)) = (
+        shared("seeds/000_720a3b21c1c83422.txt"),
+        shared("seeds/002_183009727c3eb3e7.txt"),
+    ) else {
+        return;
+    };
+    let o = run(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.starts_with("relation: same_storyline"), "{out}");
+    for name in ["Kishida", "Kerry", "North Korea"] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("shared entities:"))
+            .unwrap();
+        assert!(line.contains(name), "{name} missing from {line}");
+    }
+    let o = run(&[
+        "compare",
+        "--json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["relation"], "same_storyline");
+    let score = v["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score));
+    assert!(v["reasons"]["shared_entities"].as_array().unwrap().len() >= 3);
+    assert!(!v["reasons"]["shared_terms"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn compare_finds_syndicated_copies_and_unrelated_articles() {
+    let s = sample();
+    let s = s.to_str().unwrap();
+    // art-004 is a syndicated copy of art-002 in the sample corpus (field duplicate_of).
+    let lines = std::fs::read_to_string(s).unwrap();
+    let (copy, original) = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| {
+            Some((
+                v["id"].as_str()?.to_string(),
+                v["duplicate_of"].as_str()?.to_string(),
+            ))
+        })
+        .expect("a copy in the sample corpus");
+    let o = run(&[
+        "compare", "--json", "--id-a", &copy, "--id-b", &original, s, s,
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["relation"], "duplicate", "{v}");
+    let ids: Vec<serde_json::Value> = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let other = ids
+        .iter()
+        .find(|x| {
+            x["storyline"]
+                != ids.iter().find(|y| y["id"] == original.as_str()).unwrap()["storyline"]
+        })
+        .unwrap();
+    let o = run(&[
+        "compare",
+        "--json",
+        "--id-a",
+        other["id"].as_str().unwrap(),
+        "--id-b",
+        &original,
+        s,
+        s,
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["relation"], "unrelated", "{v}");
+}
+
+fn garbage_file(dir: &Path) -> PathBuf {
+    // Deterministic pseudo-random bytes, like /dev/urandom.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let p = dir.join("garbage.jsonl");
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn garbage_input_gives_clear_errors_and_fails_only_when_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = garbage_file(dir.path());
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, b"").unwrap();
+    let huge = dir.path().join("huge.jsonl");
+    let mut line = b"{\"id\": \"big\", \"text\": \"".to_vec();
+    line.resize(50 * 1024 * 1024, b'a');
+    line.extend_from_slice(b"\"}\n{\"id\": \"ok\", \"text\": \"A normal article about the port strike in Rotterdam.\"}\n");
+    std::fs::write(&huge, line).unwrap();
+
+    for (file, needle) in [
+        (&garbage, "garbage.jsonl:1:"),
+        (&empty, "file contains no records"),
+        (&huge, "huge.jsonl:1: record is 52428"),
+    ] {
+        for cmd in ["cluster", "dedup"] {
+            let o = run(&[cmd, file.to_str().unwrap()]);
+            let (out, err) = text(&o);
+            assert!(o.status.success(), "{cmd} {}: {err}", file.display());
+            assert!(err.contains(needle), "{cmd}: {needle:?} not in {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            let _ = out;
+            let o = run(&["--strict", cmd, file.to_str().unwrap()]);
+            let (_, err) = text(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(3),
+                "{cmd} --strict {}: {err}",
+                file.display()
+            );
+            assert!(
+                err.contains(needle),
+                "{cmd} --strict: {needle:?} not in {err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+    // The good record after the huge line is still read.
+    let o = run(&["cluster", "--json", huge.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["assignments"][0]["id"], "ok");
+}
+
+#[test]
+fn cluster_writes_one_line_per_article_and_copies_join_their_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clusters.jsonl");
+    let s = sample();
+    let o = run(&[
+        "cluster",
+        s.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        stdout.contains("events:") && stdout.contains("biggest events"),
+        "{stdout}"
+    );
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let input: Vec<serde_json::Value> = std::fs::read_to_string(&s)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), input.len());
+    let event = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["event_id"].clone();
+    let copies: Vec<&serde_json::Value> = input
+        .iter()
+        .filter(|r| r["duplicate_of"].is_string())
+        .collect();
+    let joined = copies
+        .iter()
+        .filter(|c| event(c["id"].as_str().unwrap()) == event(c["duplicate_of"].as_str().unwrap()))
+        .count();
+    assert_eq!(
+        joined,
+        copies.len(),
+        "every syndicated copy is in its original's event"
+    );
+}
+
+#[test]
+fn eval_pairs_meets_the_bar_on_semeval_dev() {
+    let Some(f) = shared("datasets/semeval8-dev.jsonl") else {
+        return;
+    };
+    let o = run(&["eval", "pairs", "--json", f.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p = v["pearson"].as_f64().unwrap();
+    println!("semeval8-dev pearson {p:.4}");
+    assert!(p >= 0.62, "pearson {p}");
+    assert_eq!(v["n"], 738);
+    assert!(v["by_lang_pair"]["de-en"]["n"].as_u64().unwrap() > 50);
+}
+
+#[test]
+fn eval_clusters_reports_all_metrics_on_ecbplus_dev() {
+    let Some(f) = shared("datasets/ecbplus-dev.jsonl") else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    let o = run(&[
+        "eval",
+        "clusters",
+        "--json",
+        f.to_str().unwrap(),
+        "--label",
+        "event",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "b3_precision",
+        "b3_recall",
+        "b3_f1",
+        "pairwise_f1",
+        "ari",
+        "clusters",
+        "gold_clusters",
+        "n",
+    ] {
+        assert!(v[k].is_number(), "{k} missing in {v}");
+    }
+    assert_eq!(v["n"], 509);
+    assert_eq!(v["gold_clusters"], 44);
+    println!(
+        "ecbplus-dev event B3 F1 {:.4}",
+        v["b3_f1"].as_f64().unwrap()
+    );
+    assert!(v["b3_f1"].as_f64().unwrap() > 0.8);
+    assert!(start.elapsed().as_secs() < 60);
+}

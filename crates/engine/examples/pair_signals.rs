@@ -1,0 +1,48 @@
+//! Dumps pairwise similarity signals for a labelled corpus as CSV, for calibrating thresholds:
+//! `cargo run --release -p storyline-engine --example pair_signals -- FILE.jsonl > pairs.csv`.
+//! Columns: same_event, same_topic, body, head, entities, plain, score. All within-topic pairs
+//! and every 7th cross-topic pair are written.
+
+use rayon::prelude::*;
+use storyline_cluster::{Model, Signals, Weights};
+use storyline_engine::{read_all, JobOptions};
+use storyline_text::Features;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: pair_signals FILE.jsonl")?;
+    let (articles, _) = read_all(&[path.into()], &JobOptions::default(), |e| eprintln!("{e}"))?;
+    let feats: Vec<Features> = articles.par_iter().map(Features::of).collect();
+    let mut model = Model::new();
+    feats.iter().for_each(|f| model.observe(f));
+    let vecs: Vec<_> = feats.iter().map(|f| model.vectorize(f, None)).collect();
+    let w = Weights::default();
+    println!("same_event,same_topic,body,head,entities,plain,head_plain,score");
+    let mut k = 0u64;
+    for i in 0..articles.len() {
+        for j in i + 1..articles.len() {
+            let label =
+                |a: &storyline_text::Article, f: &str| a.extra.get(f).cloned().unwrap_or_default();
+            let same_topic = label(&articles[i], "topic") == label(&articles[j], "topic");
+            k += 1;
+            if !same_topic && k % 7 != 0 {
+                continue;
+            }
+            let same_event = label(&articles[i], "event") == label(&articles[j], "event");
+            let s = Signals::between(&vecs[i], &vecs[j]);
+            println!(
+                "{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4}",
+                u8::from(same_event),
+                u8::from(same_topic),
+                s.body,
+                s.head,
+                s.entities,
+                s.plain,
+                s.head_plain,
+                s.score(&w, &vecs[i], &vecs[j])
+            );
+        }
+    }
+    Ok(())
+}
