@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 |a: &storyline_text::Article, f: &str| a.extra.get(f).cloned().unwrap_or_default();
             let same_topic = label(&articles[i], "topic") == label(&articles[j], "topic");
             k += 1;
-            if !same_topic && k % 7 != 0 {
+            if !same_topic && !k.is_multiple_of(7) {
                 continue;
             }
             let same_event = label(&articles[i], "event") == label(&articles[j], "event");
