@@ -23,7 +23,9 @@ proptest! {
         ..Config::default()
     })]
 
-    /// The estimate lies within 3 standard errors sqrt(J(1-J)/k) of the exact Jaccard.
+    /// No single estimate strays past 4 standard errors sqrt(J(1-J)/k) of the exact Jaccard
+    /// (a perfect MinHash does so with probability ~6e-5 per case; 3 SE is checked in aggregate
+    /// by `three_standard_errors_in_aggregate`, since a fair estimator misses it 0.3 % of the time).
     #[test]
     fn estimate_within_three_standard_errors(
         pool in proptest::collection::hash_set(any::<u64>(), 20..600),
@@ -32,7 +34,9 @@ proptest! {
         seed in any::<u64>(),
         num_perm in prop_oneof![Just(64usize), Just(128), Just(256)],
     ) {
-        let pool: Vec<u64> = pool.into_iter().collect();
+        // HashSet order is random per process: sort so the pinned seed pins the cases.
+        let mut pool: Vec<u64> = pool.into_iter().collect();
+        pool.sort_unstable();
         // Distinct low 32 bits, since the permutations read those.
         let mut low = HashSet::new();
         let pool: Vec<u64> = pool.into_iter().filter(|h| low.insert(*h as u32)).collect();
@@ -43,7 +47,7 @@ proptest! {
         let perms = Permutations::new(num_perm, seed);
         let est = estimate_jaccard(&perms.signature(&a), &perms.signature(&b));
         let se = (j * (1.0 - j) / num_perm as f64).sqrt();
-        prop_assert!((est - j).abs() <= 3.0 * se + 1e-12,
+        prop_assert!((est - j).abs() <= 4.0 * se + 1e-12,
             "J={j:.4} est={est:.4} se={se:.4} |A|={} |B|={} k={num_perm}", a.len(), b.len());
     }
 }
@@ -77,4 +81,40 @@ fn estimator_is_unbiased_with_binomial_variance() {
         var < expected_var * 1.4 && var > expected_var * 0.6,
         "var {var} vs {expected_var}"
     );
+}
+
+/// Over 2,000 random pairs, at least 99 % of estimates lie within 3 standard errors of the exact
+/// Jaccard (99.7 % for an ideal estimator, by the normal approximation of the binomial).
+#[test]
+fn three_standard_errors_in_aggregate() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut within, mut total) = (0, 0);
+    for t in 0..2000u64 {
+        let n = 50 + (next() % 500) as usize;
+        let mut low = HashSet::new();
+        let pool: Vec<u64> = (0..n)
+            .map(|_| next())
+            .filter(|h| low.insert(*h as u32))
+            .collect();
+        let n = pool.len();
+        let shared = 1 + (next() % (n as u64 - 1)) as usize;
+        let a_only = (next() % (n - shared + 1) as u64) as usize;
+        let (a, b, j) = sets(&pool, a_only, shared);
+        let k = [64usize, 128, 256][(t % 3) as usize];
+        let perms = Permutations::new(k, next());
+        let est = estimate_jaccard(&perms.signature(&a), &perms.signature(&b));
+        let se = (j * (1.0 - j) / k as f64).sqrt();
+        total += 1;
+        if (est - j).abs() <= 3.0 * se + 1e-12 {
+            within += 1;
+        }
+    }
+    let share = within as f64 / total as f64;
+    assert!(share >= 0.99, "only {share:.4} of estimates within 3 SE");
 }
