@@ -261,10 +261,16 @@ fn split_titles<'a>(span: Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, bool)>) {
         let l = w.trim_end_matches('.').to_lowercase();
         gazetteer::contains(PERSON_TITLES, &l)
     };
-    let last_title = span.iter().rposition(|w| is_title(w) || *w == "of");
     let org = span
         .iter()
         .any(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()));
+    // "American Hasim Rahman": a leading nationality is a place, the rest a name.
+    if span.len() >= 2 && !org && gazetteer::lookup(DEMONYMS, &span[0].to_lowercase()).is_some() {
+        out.push((vec![span[0]], false));
+        split_titles(span[1..].to_vec(), out);
+        return;
+    }
+    let last_title = span.iter().rposition(|w| is_title(w) || *w == "of");
     match last_title.filter(|_| !org) {
         Some(t) if t + 1 < span.len() && span[..=t].iter().any(|w| is_title(w)) => {
             let rest = span[t + 1..].to_vec();
@@ -470,6 +476,19 @@ mod tests {
         assert_eq!(find(&e, "foreign ministry").unwrap().kind, EntityKind::Org);
         assert!(find(&e, "in").is_none() && find(&e, "the").is_none());
         assert!(kishida.match_keys().any(|k| k == "kishida"));
+    }
+
+    #[test]
+    fn leading_nationality_is_split_off() {
+        let e = ents(
+            None,
+            "Klitschko stopped American Hasim Rahman in Mannheim. Rahman fell twice.",
+        );
+        assert!(find(&e, "hasim rahman").is_some(), "{e:?}");
+        assert_eq!(find(&e, "united states").unwrap().kind, EntityKind::Place);
+        assert!(find(&e, "american airlines").is_none());
+        let e = ents(None, "He flew with American Airlines to Dallas on Monday.");
+        assert!(find(&e, "american airlines").is_some(), "{e:?}");
     }
 
     #[test]
