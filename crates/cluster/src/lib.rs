@@ -22,6 +22,7 @@
 //! assert!(c.reasons.shared_entities.iter().any(|e| e.name == "Rotterdam"));
 //! ```
 
+pub mod merge;
 mod model;
 pub mod online;
 mod relation;

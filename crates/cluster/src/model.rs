@@ -18,11 +18,44 @@ pub struct DocVector {
     pub plain: SparseVec,
     /// Title and lead terms that are not part of entity names: the event as the lead states it.
     pub head_plain: SparseVec,
+    /// People only (a subset of `entities`): the participants.
+    pub persons: SparseVec,
+    /// Numbers of two or more digits in the text (scores, counts, years), IDF-weighted.
+    pub numbers: SparseVec,
     /// Publication time, Unix seconds.
     pub published: Option<i64>,
     /// Years mentioned in the text.
     pub years: Vec<i32>,
     pub lang: String,
+}
+
+impl DocVector {
+    /// The sparse sub-vectors, in a fixed order (body, head, entities, plain, head_plain, persons,
+    /// numbers).
+    pub fn fields(&self) -> [&SparseVec; 7] {
+        [
+            &self.body,
+            &self.head,
+            &self.entities,
+            &self.plain,
+            &self.head_plain,
+            &self.persons,
+            &self.numbers,
+        ]
+    }
+
+    /// Mutable sub-vectors, in the order of [`DocVector::fields`].
+    pub fn fields_mut(&mut self) -> [&mut SparseVec; 7] {
+        [
+            &mut self.body,
+            &mut self.head,
+            &mut self.entities,
+            &mut self.plain,
+            &mut self.head_plain,
+            &mut self.persons,
+            &mut self.numbers,
+        ]
+    }
 }
 
 /// Vocabularies and document frequencies for terms and entities. By default, both grow with every
@@ -118,25 +151,47 @@ impl Model {
                 .chain(&f.lead_terms)
                 .map(|t| (t.as_str(), 1.0)),
         );
-        let ent_pairs: Vec<(u32, f32)> = f
+        let ent_pairs: Vec<(u32, f32, bool)> = f
             .entities
             .iter()
             .flat_map(|e| {
                 let w = (1.0 + (e.count.max(1) as f32).ln()) * kind_weight(e.kind);
-                e.match_keys().map(move |k| (k, w)).collect::<Vec<_>>()
+                let person = e.kind == EntityKind::Person;
+                e.match_keys()
+                    .map(move |k| (k, w, person))
+                    .collect::<Vec<_>>()
             })
-            .filter_map(|(k, w)| {
+            .filter_map(|(k, w, person)| {
                 self.entities
                     .get(k)
-                    .map(|id| (id, w * self.entities.idf(id)))
+                    .map(|id| (id, w * self.entities.idf(id), person))
             })
             .collect();
+        let persons = SparseVec::from_pairs(
+            ent_pairs
+                .iter()
+                .filter(|p| p.2)
+                .map(|p| (p.0, p.1))
+                .collect(),
+        )
+        .normalized();
+        let ent_pairs: Vec<(u32, f32)> = ent_pairs.into_iter().map(|p| (p.0, p.1)).collect();
+        let numbers = Self::tfidf(
+            &self.terms,
+            f.body_terms
+                .iter()
+                .chain(&f.title_terms)
+                .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+                .map(|t| (t.as_str(), 1.0)),
+        );
         DocVector {
             body,
             head,
             entities: SparseVec::from_pairs(ent_pairs).normalized(),
             plain,
             head_plain,
+            persons,
+            numbers,
             published,
             years: f.years.clone(),
             lang: f.lang.clone(),

@@ -18,14 +18,17 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use storyline_text::Features;
 
+use crate::merge::{features, MergeModel, FEATURES};
 use crate::model::{DocVector, Model};
 use crate::similarity::{Signals, Weights};
-use crate::vector::SparseVec;
 
 /// Clustering parameters. See the module docs for their roles.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClusterConfig {
     pub weights: Weights,
+    /// By default true: merge by the learned model ([`MergeModel::builtin`]); otherwise by the
+    /// weighted similarity of [`Weights`].
+    pub learned: bool,
     /// By default 0.45: minimum combined similarity of an article to an event centroid.
     pub event_threshold: f32,
     /// By default 3 days: maximum gap between an article and the event's latest article.
@@ -48,6 +51,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             weights: Weights::default(),
+            learned: false,
             event_threshold: 0.45,
             event_window_days: 3.0,
             storyline_entities: 0.35,
@@ -66,28 +70,32 @@ pub struct Event {
     pub id: u32,
     /// Member indices (arrival order) with their publication times.
     pub members: Vec<(usize, Option<i64>)>,
-    sum_body: SparseVec,
-    sum_head: SparseVec,
-    sum_entities: SparseVec,
-    sum_plain: SparseVec,
-    sum_head_plain: SparseVec,
+    /// Sum of the members' vectors, each sub-vector truncated to its top terms.
+    sum: DocVector,
     pub first: Option<i64>,
     pub last: Option<i64>,
-    /// Arrival index of the last member (activity clock when there are no dates).
-    last_seen: usize,
 }
 
 impl Event {
-    fn centroid(&self) -> DocVector {
-        DocVector {
-            body: self.sum_body.clone().normalized(),
-            head: self.sum_head.clone().normalized(),
-            entities: self.sum_entities.clone().normalized(),
-            plain: self.sum_plain.clone().normalized(),
-            head_plain: self.sum_head_plain.clone().normalized(),
-            published: self.last,
-            years: Vec::new(),
-            lang: String::new(),
+    /// The centroid: every summed sub-vector normalised; `published` is the latest member's time.
+    pub fn centroid(&self) -> DocVector {
+        let mut c = self.sum.clone();
+        for f in c.fields_mut() {
+            *f = std::mem::take(f).normalized();
+        }
+        c.published = self.last;
+        c
+    }
+
+    fn add(&mut self, idx: usize, v: &DocVector, keep: usize) {
+        for (sum, x) in self.sum.fields_mut().into_iter().zip(v.fields()) {
+            sum.add_scaled(x, 1.0);
+            sum.truncate_top(keep);
+        }
+        self.members.push((idx, v.published));
+        if let Some(t) = v.published {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
     }
 }
@@ -113,6 +121,8 @@ pub struct OnlineClusterer {
     postings: HashMap<u64, Vec<u32>>,
     /// Storyline union-find parent per event.
     parent: Vec<u32>,
+    /// Overrides the built-in merge model.
+    merge: Option<MergeModel>,
     arrivals: usize,
 }
 
@@ -138,6 +148,11 @@ impl OnlineClusterer {
         }
     }
 
+    /// Uses `model` instead of the built-in merge model.
+    pub fn set_merge_model(&mut self, model: MergeModel) {
+        self.merge = Some(model);
+    }
+
     fn cfg(&self) -> ClusterConfig {
         self.config.0.unwrap_or_default()
     }
@@ -156,56 +171,76 @@ impl OnlineClusterer {
     /// Adds an already vectorised article.
     pub fn add_vector(&mut self, v: DocVector) -> Placement {
         let cfg = self.cfg();
-        let idx = self.arrivals;
-        self.arrivals += 1;
-        let keys = query_keys(&v, cfg.query_terms);
-        let mut candidates: Vec<u32> = keys
+        let best = self
+            .candidates(&v)
+            .into_iter()
+            .map(|(c, f)| (c, self.merge_score(&v, c, &f)))
+            .fold(None, |best: Option<(u32, f32)>, (c, s)| match best {
+                Some((_, b)) if b >= s => best,
+                _ => Some((c, s)),
+            })
+            .filter(|(_, s)| *s >= cfg.event_threshold);
+        self.add_to(v, best)
+    }
+
+    /// Candidate events for an article (from the posting lists, within the event window) with
+    /// their merge features, in event-id order.
+    pub fn candidates(&self, v: &DocVector) -> Vec<(u32, [f32; FEATURES])> {
+        let cfg = self.cfg();
+        let keys = query_keys(v, cfg.query_terms);
+        let mut ids: Vec<u32> = keys
             .iter()
             .filter_map(|k| self.postings.get(k))
             .flatten()
             .copied()
             .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut best: Option<(u32, f32)> = None;
-        for c in candidates {
-            let e = &self.events[c as usize];
-            if let (Some(t), Some(last)) = (v.published, e.last) {
-                if (t - last).unsigned_abs() as f32 / 86_400.0 > cfg.event_window_days {
-                    continue;
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter(|&c| {
+                let e = &self.events[c as usize];
+                match (v.published, e.first, e.last) {
+                    (Some(t), Some(first), Some(last)) => {
+                        let gap = (first - t).max(t - last).max(0);
+                        gap as f32 / 86_400.0 <= cfg.event_window_days
+                    }
+                    _ => true,
                 }
-            }
-            let centroid = e.centroid();
-            let sig = Signals::between(&v, &centroid);
-            let mut s = sig.score(&cfg.weights, &v, &centroid);
-            // Time is a gate here (the window), not a decay.
-            let tf = sig.time_factor(&cfg.weights);
-            if tf > 0.0 {
-                s /= tf;
-            }
-            if best.is_none_or(|(_, b)| s > b) {
-                best = Some((c, s));
-            }
+            })
+            .map(|c| {
+                let e = &self.events[c as usize];
+                (c, features(v, &e.centroid(), e.members.len()))
+            })
+            .collect()
+    }
+
+    /// The merge score of an article against event `c`: the learned probability, or the weighted
+    /// similarity when `config.learned` is off.
+    fn merge_score(&self, v: &DocVector, c: u32, f: &[f32; FEATURES]) -> f32 {
+        let cfg = self.cfg();
+        if cfg.learned {
+            self.merge
+                .as_ref()
+                .unwrap_or_else(|| MergeModel::builtin())
+                .probability(f)
+        } else {
+            let centroid = self.events[c as usize].centroid();
+            let no_time = Weights {
+                half_life_days: 0.0,
+                ..cfg.weights
+            };
+            Signals::between(v, &centroid).score(&no_time, v, &centroid)
         }
-        let placement = match best.filter(|(_, s)| *s >= cfg.event_threshold) {
+    }
+
+    /// Adds an article to a given event (with its merge score), or to a new event when `None`.
+    pub fn add_to(&mut self, v: DocVector, best: Option<(u32, f32)>) -> Placement {
+        let cfg = self.cfg();
+        let idx = self.arrivals;
+        self.arrivals += 1;
+        let placement = match best {
             Some((eid, s)) => {
-                let e = &mut self.events[eid as usize];
-                e.sum_body.add_scaled(&v.body, 1.0);
-                e.sum_body.truncate_top(cfg.centroid_terms);
-                e.sum_head.add_scaled(&v.head, 1.0);
-                e.sum_head.truncate_top(cfg.centroid_terms);
-                e.sum_entities.add_scaled(&v.entities, 1.0);
-                e.sum_entities.truncate_top(cfg.centroid_terms);
-                e.sum_plain.add_scaled(&v.plain, 1.0);
-                e.sum_plain.truncate_top(cfg.centroid_terms);
-                e.sum_head_plain.add_scaled(&v.head_plain, 1.0);
-                e.sum_head_plain.truncate_top(cfg.centroid_terms);
-                e.members.push((idx, v.published));
-                if let Some(t) = v.published {
-                    e.first = Some(e.first.map_or(t, |f| f.min(t)));
-                    e.last = Some(e.last.map_or(t, |l| l.max(t)));
-                }
-                e.last_seen = idx;
+                self.events[eid as usize].add(idx, &v, cfg.centroid_terms);
                 Placement {
                     event: eid,
                     new_event: false,
@@ -214,18 +249,19 @@ impl OnlineClusterer {
             }
             None => {
                 let eid = self.events.len() as u32;
-                self.events.push(Event {
+                let mut e = Event {
                     id: eid,
-                    members: vec![(idx, v.published)],
-                    sum_body: v.body.clone(),
-                    sum_head: v.head.clone(),
-                    sum_entities: v.entities.clone(),
-                    sum_plain: v.plain.clone(),
-                    sum_head_plain: v.head_plain.clone(),
-                    first: v.published,
-                    last: v.published,
-                    last_seen: idx,
-                });
+                    members: Vec::new(),
+                    sum: DocVector {
+                        years: Vec::new(),
+                        lang: String::new(),
+                        ..DocVector::default()
+                    },
+                    first: None,
+                    last: None,
+                };
+                e.add(idx, &v, cfg.centroid_terms);
+                self.events.push(e);
                 self.parent.push(eid);
                 Placement {
                     event: eid,
