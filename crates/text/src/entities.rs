@@ -13,7 +13,9 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gazetteer::{self, ALIASES, DEMONYMS, NOT_ENTITIES, ORG_WORDS, PERSON_TITLES, PLACES};
+use crate::gazetteer::{
+    self, ALIASES, DEMONYMS, NOT_ENTITIES, ORG_WORDS, PERSON_TITLES, PLACES, PLACE_WORDS,
+};
 use crate::tokens::Analyzer;
 
 /// The type of an entity.
@@ -271,16 +273,30 @@ fn split_titles<'a>(span: Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, bool)>) {
         return;
     }
     let last_title = span.iter().rposition(|w| is_title(w) || *w == "of");
-    match last_title.filter(|_| !org) {
+    // Split only when what follows the titles is a name, not an organisation ("Foreign Ministry").
+    let rest_is_org = |t: usize| {
+        span[t + 1..]
+            .iter()
+            .any(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()))
+    };
+    match last_title.filter(|&t| !rest_is_org(t)) {
         Some(t) if t + 1 < span.len() && span[..=t].iter().any(|w| is_title(w)) => {
             let rest = span[t + 1..].to_vec();
-            // Places and demonyms inside the title part ("U.S.", "Japanese") are entities too.
+            // Places and demonyms inside the title part ("U.S.", "Japanese") are entities too,
+            // and so is an organisation that precedes the titles ("City Council President ...").
+            if let Some(o) = span[..=t]
+                .iter()
+                .rposition(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()))
+            {
+                if o > 0 || !is_title(span[0]) {
+                    out.push((span[..=o].to_vec(), false));
+                }
+            }
             let mut j = 0;
             while j <= t {
                 let w = span[j];
                 let two = (j < t).then(|| format!("{} {}", w, span[j + 1]).to_lowercase());
-                if let Some(two) = two.filter(|k| canonical_place(k).is_some()) {
-                    let _ = two;
+                if two.is_some_and(|k| canonical_place(&k).is_some()) {
                     out.push((span[j..j + 2].to_vec(), false));
                     j += 2;
                     continue;
@@ -344,6 +360,9 @@ fn classify(key: &str, words: &[&str], person_cue: bool) -> EntityKind {
     if person_cue {
         return EntityKind::Person;
     }
+    if words.len() >= 2 && gazetteer::contains(PLACE_WORDS, &last) {
+        return EntityKind::Place;
+    }
     if words.len() == 1 && is_acronym(words[0]) {
         return EntityKind::Org;
     }
@@ -371,6 +390,14 @@ fn resolve(mentions: Vec<(Vec<&str>, bool)>) -> Vec<Entity> {
         });
         acc.count += 1;
         acc.person |= *person;
+        let shouting = |n: &str| {
+            n.chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase)
+        };
+        if shouting(&acc.name) && !shouting(&surface) && span.len() == acc.words {
+            acc.name = surface.clone();
+        }
         if span.len() > acc.words {
             acc.name = surface;
             acc.words = span.len();
@@ -476,6 +503,25 @@ mod tests {
         assert_eq!(find(&e, "foreign ministry").unwrap().kind, EntityKind::Org);
         assert!(find(&e, "in").is_none() && find(&e, "the").is_none());
         assert!(kishida.match_keys().any(|k| k == "kishida"));
+    }
+
+    #[test]
+    fn org_before_title_and_shouted_datelines() {
+        let e = ents(
+            None,
+            "NORHAVEN — City Council President Omar Haddad spoke. Haddad said Norhaven would vote.",
+        );
+        assert_eq!(
+            find(&e, "omar haddad").unwrap().kind,
+            EntityKind::Person,
+            "{e:?}"
+        );
+        assert_eq!(
+            find(&e, "city council").unwrap().kind,
+            EntityKind::Org,
+            "{e:?}"
+        );
+        assert_eq!(find(&e, "norhaven").unwrap().name, "Norhaven", "{e:?}");
     }
 
     #[test]
