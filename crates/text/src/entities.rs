@@ -143,10 +143,12 @@ fn scan(text: &str) -> Vec<Word<'_>> {
                 last.stop_after = true;
             }
         }
+        let spaced = text[..i].ends_with(' ') && text[i + len..].starts_with(' ');
         if matches!(
             c,
             '.' | '!' | '?' | '\n' | ':' | ';' | '“' | '"' | '(' | '[' | '—' | '|'
-        ) {
+        ) || (matches!(c, '-' | '–') && spaced)
+        {
             initial = true;
         }
         i += len;
@@ -439,6 +441,26 @@ fn resolve(mentions: Vec<(Vec<&str>, bool)>) -> Vec<Entity> {
             }
         }
     }
+    // Merge a lone word into the unique organisation name starting with it ("Halcyon" →
+    // "Halcyon Systems").
+    let keys: Vec<String> = by_key.keys().cloned().collect();
+    for k in keys.iter().filter(|k| !k.contains(' ')) {
+        let owners: Vec<&String> = keys
+            .iter()
+            .filter(|o| o.contains(' ') && o.split(' ').next() == Some(k.as_str()))
+            .filter(|o| {
+                let last = o.rsplit(' ').next().unwrap_or("");
+                gazetteer::contains(ORG_WORDS, last) && !by_key.get(*o).is_some_and(|a| a.person)
+            })
+            .collect();
+        if let [owner] = owners.as_slice() {
+            if let Some(single) = by_key.remove(k) {
+                if let Some(o) = by_key.get_mut(*owner) {
+                    o.count += single.count;
+                }
+            }
+        }
+    }
     let mut out: Vec<Entity> = by_key
         .into_iter()
         .map(|(key, acc)| {
@@ -522,6 +544,17 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(find(&e, "norhaven").unwrap().name, "Norhaven", "{e:?}");
+    }
+
+    #[test]
+    fn dash_starts_a_sentence_and_short_org_names_merge() {
+        let e = ents(
+            None,
+            "NORHAVEN, March 4 (GWS) - Enterprise software maker Halcyon Systems said on Monday that \
+             Halcyon would buy a rival.",
+        );
+        assert!(find(&e, "enterprise").is_none(), "{e:?}");
+        assert_eq!(find(&e, "halcyon systems").unwrap().count, 2, "{e:?}");
     }
 
     #[test]
