@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::Serialize;
 use storyline_cluster::{ClusterConfig, OnlineClusterer};
+use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
 use storyline_eval::{cluster_scores, ClusterScores};
 use storyline_text::ingest::{read_inputs, IngestOptions};
 use storyline_text::{Article, EntityKind, Features};
@@ -78,24 +79,85 @@ pub struct Clustering {
     pub storylines: Vec<ClusterSummary>,
 }
 
-/// Processing order: by publication time when known (articles without a date keep their input
-/// position relative to each other and come after dated ones), ties by input order.
+/// Processing order: by publication time, articles without a date after dated ones; ties (the
+/// same timestamp, or both undated) by id, then input position. So the result does not depend on
+/// the input order of articles that share a timestamp, unless they also share an id.
 pub fn stream_order(articles: &[Article]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..articles.len()).collect();
-    order.sort_by_key(|&i| (articles[i].published.is_none(), articles[i].published, i));
+    order.sort_by(|&i, &j| {
+        let key = |k: usize| (articles[k].published.is_none(), articles[k].published);
+        key(i)
+            .cmp(&key(j))
+            .then_with(|| articles[i].id.cmp(&articles[j].id))
+            .then(i.cmp(&j))
+    });
     order
 }
 
-/// Clusters a corpus into events and storylines with the online clusterer.
-pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Clustering {
+/// The canonical article of each article's duplicate group (exact or near duplicate, word
+/// 3-shingle Jaccard ≥ 0.8): an index into `articles`, itself for articles without duplicates.
+pub fn canonical_of(articles: &[Article]) -> Result<Vec<usize>> {
+    let store = std::sync::Arc::new(storyline_store::MemStore::new());
+    let mut index = DedupIndex::open(store, DedupConfig::default())?;
+    let texts: Vec<String> = articles.iter().map(Article::full_text).collect();
+    let docs: Vec<DocRef<'_>> = articles
+        .iter()
+        .zip(&texts)
+        .map(|(a, t)| DocRef {
+            id: &a.id,
+            text: t,
+            published: a.published.map(|d| d.timestamp()),
+        })
+        .collect();
+    let assigned = index.insert_batch(&docs)?;
+    let final_state: HashMap<String, String> = index
+        .assignments()?
+        .into_iter()
+        .map(|a| (a.id, a.canonical))
+        .collect();
+    let position: HashMap<&str, usize> = articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .rev()
+        .collect();
+    Ok(assigned
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            final_state
+                .get(&a.id)
+                .and_then(|c| position.get(c.as_str()).copied())
+                .unwrap_or(i)
+        })
+        .collect())
+}
+
+/// Clusters a corpus into events and storylines with the online clusterer. Duplicates (see
+/// [`canonical_of`]) join the event of their canonical article without being scored, when the
+/// canonical article came first in the stream.
+pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<Clustering> {
     let features: Vec<Features> = articles.par_iter().map(Features::of).collect();
+    let canonical = canonical_of(articles)?;
     let order = stream_order(articles);
     let mut clusterer = OnlineClusterer::new(config);
-    let mut event_of = vec![0u32; articles.len()];
+    let mut event_of: Vec<Option<u32>> = vec![None; articles.len()];
     for &i in &order {
-        let p = clusterer.add(&features[i], articles[i].published.map(|d| d.timestamp()));
-        event_of[i] = p.event;
+        let published = articles[i].published.map(|d| d.timestamp());
+        let p = match event_of[canonical[i]] {
+            Some(e) if canonical[i] != i => {
+                clusterer.model.observe(&features[i]);
+                let v = clusterer.model.vectorize(&features[i], published);
+                clusterer.add_to(v, Some((e, 1.0)))
+            }
+            _ => clusterer.add(&features[i], published),
+        };
+        event_of[i] = Some(p.event);
     }
+    let event_of: Vec<u32> = event_of
+        .into_iter()
+        .map(|e| e.unwrap_or_default())
+        .collect();
     let storyline_of: Vec<u32> = event_of
         .iter()
         .map(|&e| clusterer.storyline_of(e))
@@ -111,11 +173,11 @@ pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Clusteri
             title: a.title.clone(),
         })
         .collect();
-    Clustering {
+    Ok(Clustering {
         assignments,
         events: summaries(articles, &features, &event_of),
         storylines: summaries(articles, &features, &storyline_of),
-    }
+    })
 }
 
 fn summaries(
@@ -209,7 +271,7 @@ pub fn eval_clusters(
 ) -> Result<ClustersReport> {
     let start = std::time::Instant::now();
     let (articles, skipped) = read_all(paths, opts, on_bad)?;
-    let clustering = cluster_articles(&articles, config);
+    let clustering = cluster_articles(&articles, config)?;
     let mut predicted = Vec::new();
     let mut gold = Vec::new();
     let mut unlabelled = 0;

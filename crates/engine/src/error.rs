@@ -7,6 +7,8 @@ pub enum Error {
     Text(#[from] storyline_text::Error),
     #[error(transparent)]
     Metric(#[from] storyline_eval::Error),
+    #[error(transparent)]
+    Dedup(#[from] storyline_dedup::Error),
     #[error("{}:{line}: {reason}", path.display())]
     BadPair {
         path: PathBuf,

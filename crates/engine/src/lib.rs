@@ -16,7 +16,7 @@
 //! let articles: Vec<Article> = texts.iter().enumerate()
 //!     .map(|(i, t)| Article::from_text(i.to_string(), *t).unwrap())
 //!     .collect();
-//! let c = cluster_articles(&articles, ClusterConfig::default());
+//! let c = cluster_articles(&articles, ClusterConfig::default()).unwrap();
 //! assert_eq!(c.assignments[0].event_id, c.assignments[1].event_id);
 //! assert_ne!(c.assignments[0].event_id, c.assignments[2].event_id);
 //! ```
@@ -28,8 +28,8 @@ mod error;
 mod pairs;
 
 pub use clusters::{
-    cluster_articles, eval_clusters, label, read_all, stream_order, ArticleAssignment,
-    ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
+    canonical_of, cluster_articles, eval_clusters, label, read_all, stream_order,
+    ArticleAssignment, ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
 };
 pub use compare::{compare_articles, load_article};
 pub use error::{Error, Result};
