@@ -15,6 +15,19 @@ use storyline_engine::{
 };
 use storyline_text::ingest::IngestOptions;
 
+/// `println!` that ends the process quietly (exit 0) when stdout is a closed pipe
+/// (`storyline ... | head`), instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 /// Storyline: duplicates, events and storylines from a stream of news articles.
 #[derive(Parser, Debug)]
 #[command(name = "storyline", version, about)]
@@ -178,14 +191,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 w.flush()?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("pairs: {} (skipped {})", report.n, report.skipped);
-                println!("pearson (score vs -Overall): {:.4}", report.pearson);
-                println!("{:<8} {:>5} {:>8}", "langs", "n", "pearson");
+                out!("pairs: {} (skipped {})", report.n, report.skipped);
+                out!("pearson (score vs -Overall): {:.4}", report.pearson);
+                out!("{:<8} {:>5} {:>8}", "langs", "n", "pearson");
                 for (k, g) in &report.by_lang_pair {
                     let p = g.pearson.map_or("-".to_string(), |p| format!("{p:.4}"));
-                    println!("{k:<8} {:>5} {p:>8}", g.n);
+                    out!("{k:<8} {:>5} {p:>8}", g.n);
                 }
             }
             Ok(())
@@ -209,26 +222,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 report_bad,
             )?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
+                out!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 let s = &r.scores;
-                println!(
+                out!(
                     "documents: {} scored, {} unlabelled, {} skipped; {:.2} s",
-                    s.n, r.unlabelled, r.skipped, r.seconds
+                    s.n,
+                    r.unlabelled,
+                    r.skipped,
+                    r.seconds
                 );
-                println!(
+                out!(
                     "{} clusters vs {} gold `{}` clusters ({} level)",
-                    s.clusters, s.gold_clusters, r.label, r.level
+                    s.clusters,
+                    s.gold_clusters,
+                    r.label,
+                    r.level
                 );
-                println!(
+                out!(
                     "B3        precision {:.4}  recall {:.4}  F1 {:.4}",
-                    s.b3_precision, s.b3_recall, s.b3_f1
+                    s.b3_precision,
+                    s.b3_recall,
+                    s.b3_f1
                 );
-                println!(
+                out!(
                     "pairwise  precision {:.4}  recall {:.4}  F1 {:.4}",
-                    s.pairwise_precision, s.pairwise_recall, s.pairwise_f1
+                    s.pairwise_precision,
+                    s.pairwise_recall,
+                    s.pairwise_f1
                 );
-                println!("ARI {:.4}  NMI {:.4}", s.ari, s.nmi);
+                out!("ARI {:.4}  NMI {:.4}", s.ari, s.nmi);
             }
             Ok(())
         }
@@ -259,7 +282,7 @@ fn compare(args: CompareArgs, job: &JobOptions) -> anyhow::Result<()> {
             "score": c.score,
             "reasons": c.reasons,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        out!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_comparison(&a, &b, &c);
     }
@@ -269,9 +292,9 @@ fn compare(args: CompareArgs, job: &JobOptions) -> anyhow::Result<()> {
 fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c: &Comparison) {
     let title =
         |x: &storyline_text::Article| x.title.clone().unwrap_or_else(|| "(untitled)".into());
-    println!("relation: {}   score: {:.3}", c.relation, c.score);
-    println!("A: {} — {}", a.id, title(a));
-    println!("B: {} — {}", b.id, title(b));
+    out!("relation: {}   score: {:.3}", c.relation, c.score);
+    out!("A: {} — {}", a.id, title(a));
+    out!("B: {} — {}", b.id, title(b));
     let r = &c.reasons;
     let ents: Vec<String> = r
         .shared_entities
@@ -288,7 +311,7 @@ fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c:
             .replace("(Other", "(other")
         })
         .collect();
-    println!(
+    out!(
         "shared entities: {}",
         if ents.is_empty() {
             "none".into()
@@ -296,24 +319,24 @@ fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c:
             ents.join(", ")
         }
     );
-    println!("shared terms: {}", r.shared_terms.join(", "));
-    println!(
+    out!("shared terms: {}", r.shared_terms.join(", "));
+    out!(
         "signals: body {:.3}, title+lead {:.3}, entities {:.3}; shingle Jaccard {:.3}, containment {:.3}",
         r.signals.body, r.signals.head, r.signals.entities, r.shingle_jaccard, r.containment
     );
     match r.time_gap_days {
-        Some(g) => println!("time gap: {g:.1} days"),
-        None => println!("time gap: unknown"),
+        Some(g) => out!("time gap: {g:.1} days"),
+        None => out!("time gap: unknown"),
     }
-    println!("why:");
+    out!("why:");
     for e in &r.explanation {
-        println!("  - {e}");
+        out!("  - {e}");
     }
 }
 
 fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
     let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
-    let c = cluster_articles(&articles, ClusterConfig::default());
+    let c = cluster_articles(&articles, ClusterConfig::default())?;
     if let Some(path) = &args.out {
         let f =
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -325,10 +348,10 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
         w.flush()?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        out!("{}", serde_json::to_string_pretty(&c)?);
         return Ok(());
     }
-    println!(
+    out!(
         "articles: {} (skipped {}), events: {}, storylines: {}",
         articles.len(),
         skipped,
@@ -340,7 +363,7 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
         (Some(f), Some(l)) => format!("{f} → {l}"),
         _ => "undated".into(),
     };
-    println!("\nbiggest storylines:");
+    out!("\nbiggest storylines:");
     for s in c.storylines.iter().take(args.top) {
         let events: std::collections::BTreeSet<u32> = c
             .assignments
@@ -348,7 +371,7 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
             .filter(|a| a.storyline_id == s.id)
             .map(|a| a.event_id)
             .collect();
-        println!(
+        out!(
             "  [{}] {} articles, {} events, {} — {}",
             s.id,
             s.size,
@@ -357,9 +380,9 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
             s.label
         );
     }
-    println!("\nbiggest events:");
+    out!("\nbiggest events:");
     for e in c.events.iter().take(args.top) {
-        println!(
+        out!(
             "  [{}] {} articles, {} — {}",
             e.id,
             e.size,
@@ -368,7 +391,7 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
         );
     }
     if let Some(path) = &args.out {
-        println!("\nwrote {}", path.display());
+        out!("\nwrote {}", path.display());
     }
     Ok(())
 }

@@ -29,13 +29,24 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "dated",
 ];
 
-/// Merge features of an article `v` against an event centroid `c` of `size` members: the square
-/// roots of the sub-vector cosines, `ln(1 + size) / 5`, the time gap in units of 30 days (capped
-/// at 1; 0 when unknown) and whether the gap is known.
+/// Merge features of an article `v` against an event centroid `c` (or the unnormalised sum of its
+/// members: cosines are scale-free) of `size` members: the square roots of the sub-vector cosines,
+/// `ln(1 + size) / 5`, the time gap to `c.published` in units of 30 days (capped at 1; 0 when
+/// unknown) and whether the gap is known.
 pub fn features(v: &DocVector, c: &DocVector, size: usize) -> [f32; FEATURES] {
+    features_with_norms(v, c, &c.fields().map(|x| x.norm()), size)
+}
+
+/// [`features`] with the norms of `c`'s sub-vectors given (cached by the clusterer).
+pub fn features_with_norms(
+    v: &DocVector,
+    c: &DocVector,
+    c_norms: &[f32; 7],
+    size: usize,
+) -> [f32; FEATURES] {
     let mut f = [0f32; FEATURES];
     for (i, (a, b)) in v.fields().into_iter().zip(c.fields()).enumerate() {
-        f[i] = a.cosine(b).sqrt();
+        f[i] = a.cosine_with_norms(a.norm(), b, c_norms[i]).sqrt();
     }
     f[7] = ((1 + size) as f32).ln() / 5.0;
     if let (Some(x), Some(y)) = (v.published, c.published) {

@@ -13,14 +13,17 @@
 //! sharing its top entities; when entity similarity, topical similarity and the time gap all fit
 //! the storyline thresholds, the two events' storylines are merged (union-find).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 use storyline_text::Features;
 
-use crate::merge::{features, MergeModel, FEATURES};
+use crate::merge::{features_with_norms, MergeModel, FEATURES};
 use crate::model::{DocVector, Model};
 use crate::similarity::{Signals, Weights};
+use crate::vector::SparseVec;
 
 /// Clustering parameters. See the module docs for their roles.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -45,6 +48,8 @@ pub struct ClusterConfig {
     pub query_terms: usize,
     /// By default 64: events kept per posting list.
     pub posting_cap: usize,
+    /// By default 32: candidate events scored per article (those sharing the most index keys).
+    pub max_candidates: usize,
 }
 
 impl Default for ClusterConfig {
@@ -60,6 +65,7 @@ impl Default for ClusterConfig {
             centroid_terms: 300,
             query_terms: 12,
             posting_cap: 64,
+            max_candidates: 32,
         }
     }
 }
@@ -72,6 +78,9 @@ pub struct Event {
     pub members: Vec<(usize, Option<i64>)>,
     /// Sum of the members' vectors, each sub-vector truncated to its top terms.
     sum: DocVector,
+    /// Norms of the sub-vectors of `sum`, kept current by `add`.
+    #[serde(default)]
+    norms: [f32; 7],
     pub first: Option<i64>,
     pub last: Option<i64>,
 }
@@ -87,16 +96,27 @@ impl Event {
         c
     }
 
+    /// The unnormalised sum of the members' vectors, `published` set to the latest member's time.
+    /// Cosines against it equal cosines against the centroid.
+    pub fn sum(&self) -> &DocVector {
+        &self.sum
+    }
+
+    /// Adds a member. Sub-vectors are cut back to `keep` terms once they reach twice that.
     fn add(&mut self, idx: usize, v: &DocVector, keep: usize) {
         for (sum, x) in self.sum.fields_mut().into_iter().zip(v.fields()) {
             sum.add_scaled(x, 1.0);
-            sum.truncate_top(keep);
+            if sum.len() >= 2 * keep {
+                sum.truncate_top(keep);
+            }
         }
+        self.norms = self.sum.fields().map(SparseVec::norm);
         self.members.push((idx, v.published));
         if let Some(t) = v.published {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
+        self.sum.published = self.last;
     }
 }
 
@@ -118,7 +138,7 @@ pub struct OnlineClusterer {
     pub model: Model,
     events: Vec<Event>,
     /// Posting lists: term key → recently active event ids.
-    postings: HashMap<u64, Vec<u32>>,
+    postings: FxHashMap<u64, Vec<u32>>,
     /// Storyline union-find parent per event.
     parent: Vec<u32>,
     /// Overrides the built-in merge model.
@@ -188,15 +208,30 @@ impl OnlineClusterer {
     pub fn candidates(&self, v: &DocVector) -> Vec<(u32, [f32; FEATURES])> {
         let cfg = self.cfg();
         let keys = query_keys(v, cfg.query_terms);
-        let mut ids: Vec<u32> = keys
+        let mut hits: Vec<u32> = keys
             .iter()
             .filter_map(|k| self.postings.get(k))
             .flatten()
             .copied()
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        hits.sort_unstable();
+        // Events sharing the most keys first; by default only the best `max_candidates` are scored.
+        let mut ids: Vec<(u32, u32)> = Vec::new();
+        for e in hits {
+            match ids.last_mut() {
+                Some((last, n)) if *last == e => *n += 1,
+                _ => ids.push((e, 1)),
+            }
+        }
+        if ids.len() > cfg.max_candidates {
+            ids.select_nth_unstable_by(cfg.max_candidates - 1, |a, b| {
+                b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+            });
+            ids.truncate(cfg.max_candidates);
+            ids.sort_unstable();
+        }
         ids.into_iter()
+            .map(|(e, _)| e)
             .filter(|&c| {
                 let e = &self.events[c as usize];
                 match (v.published, e.first, e.last) {
@@ -209,7 +244,7 @@ impl OnlineClusterer {
             })
             .map(|c| {
                 let e = &self.events[c as usize];
-                (c, features(v, &e.centroid(), e.members.len()))
+                (c, features_with_norms(v, &e.sum, &e.norms, e.members.len()))
             })
             .collect()
     }
@@ -224,12 +259,12 @@ impl OnlineClusterer {
                 .unwrap_or_else(|| MergeModel::builtin())
                 .probability(f)
         } else {
-            let centroid = self.events[c as usize].centroid();
+            let centroid = &self.events[c as usize].sum;
             let no_time = Weights {
                 half_life_days: 0.0,
                 ..cfg.weights
             };
-            Signals::between(v, &centroid).score(&no_time, v, &centroid)
+            Signals::between(v, centroid).score(&no_time, v, centroid)
         }
     }
 
@@ -257,6 +292,7 @@ impl OnlineClusterer {
                         lang: String::new(),
                         ..DocVector::default()
                     },
+                    norms: [0.0; 7],
                     first: None,
                     last: None,
                 };
@@ -278,7 +314,7 @@ impl OnlineClusterer {
     /// Puts an event at the front of the posting lists of its current top terms and entities.
     fn index_event(&mut self, eid: u32) {
         let cfg = self.cfg();
-        let keys = query_keys(&self.events[eid as usize].centroid(), cfg.query_terms);
+        let keys = query_keys(&self.events[eid as usize].sum, cfg.query_terms);
         for k in keys {
             let list = self.postings.entry(k).or_default();
             list.retain(|&e| e != eid);
@@ -298,7 +334,7 @@ impl OnlineClusterer {
 
     fn link_storyline(&mut self, eid: u32) {
         let cfg = self.cfg();
-        let centroid = self.events[eid as usize].centroid();
+        let centroid = self.events[eid as usize].sum.clone();
         let keys: Vec<u64> = centroid
             .entities
             .top_ids(cfg.query_terms / 2)
@@ -334,14 +370,14 @@ impl OnlineClusterer {
             if gap.is_some_and(|g| g > cfg.storyline_window_days) {
                 continue;
             }
-            let oc = other.centroid();
-            let sig = Signals::between(&centroid, &oc);
+            let oc = &other.sum;
+            let sig = Signals::between(&centroid, oc);
             let no_time = Weights {
                 half_life_days: 0.0,
                 ..cfg.weights
             };
             if sig.entities >= cfg.storyline_entities
-                && sig.score(&no_time, &centroid, &oc) >= cfg.storyline_similarity
+                && sig.score(&no_time, &centroid, oc) >= cfg.storyline_similarity
             {
                 let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
                 self.parent[hi as usize] = lo;

@@ -1,6 +1,6 @@
 //! Sparse vectors and an incrementally updated vocabulary with document frequencies.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +62,16 @@ impl SparseVec {
         s
     }
 
+    /// Cosine with precomputed norms (`self` of norm `na`, `other` of norm `nb`).
+    pub fn cosine_with_norms(&self, na: f32, other: &SparseVec, nb: f32) -> f32 {
+        let d = na * nb;
+        if d > 0.0 {
+            (self.dot(other) / d).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
     /// Cosine similarity in [0, 1] for non-negative vectors; 0 when either is zero.
     pub fn cosine(&self, other: &SparseVec) -> f32 {
         let d = self.norm() * other.norm();
@@ -115,7 +125,7 @@ impl SparseVec {
 /// A vocabulary mapping strings to ids, with document frequencies updated as documents arrive.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vocab {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     terms: Vec<String>,
     df: Vec<u32>,
     docs: u64,

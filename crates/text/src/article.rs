@@ -79,13 +79,13 @@ impl RawArticle {
             }
             _ => return Err(RecordError::MissingText),
         };
-        let cleaned = clean::clean_text(&body);
+        let (cleaned, _) = clean::clean_lines(&body, false);
         let (found_title, text) = match title {
             Some(t) => {
-                let text = clean::strip_leading_title(&cleaned.text, &t);
+                let text = clean::strip_leading_title(&cleaned, &t);
                 (Some(t), text)
             }
-            None => clean::split_title(&cleaned.text),
+            None => clean::split_title(&cleaned),
         };
         if text.trim().is_empty() {
             return Err(RecordError::EmptyAfterCleaning);

@@ -1,6 +1,9 @@
 //! Small built-in gazetteers used by the model-free entity extractor: places, demonyms, aliases,
 //! person titles and organisation keywords. All keys are lower case.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
 pub(crate) const PLACES: &[&str] = &[
     // Countries and territories.
     "afghanistan",
@@ -837,12 +840,36 @@ pub(crate) const NOT_ENTITIES: &[&str] = &[
     "advertisement",
 ];
 
-pub(crate) fn contains(list: &[&str], word: &str) -> bool {
-    list.contains(&word)
+/// Word sets of the lists above, for constant-time membership.
+static SETS: LazyLock<Vec<(usize, HashSet<&'static str>)>> = LazyLock::new(|| {
+    [PLACES, PERSON_TITLES, ORG_WORDS, NOT_ENTITIES, PLACE_WORDS]
+        .iter()
+        .map(|l| (l.as_ptr() as usize, l.iter().copied().collect()))
+        .collect()
+});
+
+static MAPS: LazyLock<Vec<(usize, HashMap<&'static str, &'static str>)>> = LazyLock::new(|| {
+    [DEMONYMS, ALIASES]
+        .iter()
+        .map(|l| (l.as_ptr() as usize, l.iter().copied().collect()))
+        .collect()
+});
+
+pub(crate) fn contains(list: &'static [&'static str], word: &str) -> bool {
+    match SETS.iter().find(|(p, _)| *p == list.as_ptr() as usize) {
+        Some((_, set)) => set.contains(word),
+        None => list.contains(&word),
+    }
 }
 
-pub(crate) fn lookup<'a>(list: &'a [(&'a str, &'a str)], key: &str) -> Option<&'a str> {
-    list.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+pub(crate) fn lookup(
+    list: &'static [(&'static str, &'static str)],
+    key: &str,
+) -> Option<&'static str> {
+    match MAPS.iter().find(|(p, _)| *p == list.as_ptr() as usize) {
+        Some((_, map)) => map.get(key).copied(),
+        None => list.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
+    }
 }
 
 /// Last words that mark a place ("Marlow County", "Calder Valley", "Baker Street").

@@ -1,6 +1,12 @@
 //! Language identification (whatlang) with ISO 639-1 codes.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
+
 use whatlang::Lang;
+
+use crate::charclass;
 
 /// Latin-script languages told apart by their stop words, which is more reliable than character
 /// trigrams on short news text.
@@ -24,21 +30,200 @@ pub fn detect(text: &str) -> Option<String> {
     Some(iso639_1(info.lang()).to_string())
 }
 
-fn by_stop_words(text: &str) -> Option<&'static str> {
-    let words: Vec<String> = crate::tokens::words(text).take(300).collect();
-    if words.len() < 4 {
-        return None;
-    }
-    let mut best: Option<(&str, usize)> = None;
-    for lang in STOPWORD_LANGS {
-        let analyzer = crate::tokens::Analyzer::for_lang(lang);
-        let hits = words.iter().filter(|w| analyzer.is_stop(w)).count();
-        if best.is_none_or(|(_, h)| hits > h) {
-            best = Some((lang, hits));
+/// Stop words of [`STOPWORD_LANGS`] merged into one map: word (lower-case UTF-8) → bitmask of
+/// the languages whose list contains it (bit `i` = `STOPWORD_LANGS[i]`), so each word costs one
+/// lookup instead of one per language. Words of up to 8 bytes are keyed by their bytes packed
+/// into a `u64` (little-endian, zero-padded: unambiguous, since words contain no NUL).
+struct StopMap {
+    short: HashMap<u64, u16, BuildHasherDefault<MulHasher>>,
+    long: HashMap<&'static [u8], u16, BuildHasherDefault<FxHasher>>,
+    /// Longest stop word in bytes; longer words cannot be stop words.
+    max_len: usize,
+}
+
+impl StopMap {
+    fn get(&self, word: &[u8]) -> Option<u16> {
+        if word.len() <= 8 {
+            self.short.get(&pack(word)).copied()
+        } else if word.len() <= self.max_len {
+            self.long.get(word).copied()
+        } else {
+            None
         }
     }
-    let (lang, hits) = best?;
-    (hits * 100 >= words.len() * 15).then_some(lang)
+}
+
+fn pack(word: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b[..word.len()].copy_from_slice(word);
+    u64::from_le_bytes(b)
+}
+
+static STOP_MAP: LazyLock<StopMap> = LazyLock::new(|| {
+    let mut map = StopMap {
+        short: HashMap::default(),
+        long: HashMap::default(),
+        max_len: 0,
+    };
+    for (i, lang) in STOPWORD_LANGS.iter().enumerate() {
+        let analyzer = crate::tokens::Analyzer::for_lang(lang);
+        for w in analyzer.stop_words().map(str::as_bytes) {
+            // NUL never occurs in a word, so such an entry could never match anyway.
+            if w.is_empty() || w.contains(&0) {
+                continue;
+            }
+            map.max_len = map.max_len.max(w.len());
+            let mask = if w.len() <= 8 {
+                map.short.entry(pack(w)).or_default()
+            } else {
+                map.long.entry(w).or_default()
+            };
+            *mask |= 1 << i;
+        }
+    }
+    map
+});
+
+/// Most words looked at by the stop-word vote.
+const MAX_VOTE_WORDS: usize = 300;
+
+/// ASCII byte → lower-case byte when alphanumeric, else 0.
+const ASCII_WORD: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+fn by_stop_words(text: &str) -> Option<&'static str> {
+    let map = &*STOP_MAP;
+    let mut hits = [0usize; STOPWORD_LANGS.len()];
+    let mut words = 0usize;
+    // The words of `tokens::words(text).take(300)`: maximal runs of alphanumeric characters,
+    // lower-cased (into `lower`, reused).
+    let mut lower: Vec<u8> = Vec::with_capacity(64);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && words < MAX_VOTE_WORDS {
+        // Skip separators.
+        let b = bytes[i];
+        if b < 0x80 {
+            if ASCII_WORD[b as usize] == 0 {
+                i += 1;
+                continue;
+            }
+        } else {
+            let c = char_at(text, i);
+            if !charclass::is_alphanumeric(c) {
+                i += c.len_utf8();
+                continue;
+            }
+        }
+        // A word starts at `i`.
+        let start = i;
+        let mut sigma = false;
+        lower.clear();
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                let l = ASCII_WORD[b as usize];
+                if l == 0 {
+                    break;
+                }
+                lower.push(l);
+                i += 1;
+            } else {
+                let c = char_at(text, i);
+                if !charclass::is_alphanumeric(c) {
+                    break;
+                }
+                sigma |= c == 'Σ';
+                let mut buf = [0u8; 4];
+                for l in c.to_lowercase() {
+                    lower.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                }
+                i += c.len_utf8();
+            }
+        }
+        words += 1;
+        let mask = if sigma {
+            // Capital sigma lower-cases by context in `str::to_lowercase`.
+            map.get(text[start..i].to_lowercase().as_bytes())
+        } else {
+            map.get(&lower)
+        };
+        let Some(mut mask) = mask else { continue };
+        while mask != 0 {
+            hits[mask.trailing_zeros() as usize] += 1;
+            mask &= mask - 1;
+        }
+    }
+    if words < 4 {
+        return None;
+    }
+    // First language with the most hits wins (list order breaks ties).
+    let mut best = 0;
+    for (i, &h) in hits.iter().enumerate() {
+        if h > hits[best] {
+            best = i;
+        }
+    }
+    (hits[best] * 100 >= words * 15).then_some(STOPWORD_LANGS[best])
+}
+
+/// The character starting at byte `i` of `s` (`i` on a char boundary).
+fn char_at(s: &str, i: usize) -> char {
+    s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+/// Hasher for `u64` keys: one multiply (the high bits, which hashbrown uses, mix all input bits).
+#[derive(Default, Clone, Copy)]
+struct MulHasher(u64);
+
+impl Hasher for MulHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        let x = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 29);
+    }
+}
+
+/// FxHash (rustc's hasher): fast for short keys such as stop words; not DoS-resistant, which is
+/// fine for a fixed table.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
 }
 
 fn sample(text: &str, max: usize) -> &str {

@@ -23,6 +23,7 @@
 //! ```
 
 mod article;
+mod charclass;
 pub mod clean;
 pub mod dates;
 pub mod entities;
@@ -34,6 +35,7 @@ pub mod ingest;
 pub mod keyphrases;
 pub mod lang;
 pub mod tokens;
+mod wordre;
 
 pub use article::{Article, RawArticle};
 pub use entities::{Entity, EntityKind};

@@ -1,6 +1,7 @@
 //! Word tokens, per-language stop words and a light (Snowball) stemmer.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -48,6 +49,12 @@ impl std::fmt::Debug for Analyzer {
             .field("lang", &self.lang)
             .finish()
     }
+}
+
+const STEM_CACHE_WORDS: usize = 200_000;
+
+thread_local! {
+    static STEM_CACHE: RefCell<Vec<(String, HashMap<String, String>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Analyzers are built once per language and shared.
@@ -109,12 +116,39 @@ impl Analyzer {
         self.stop.contains(word)
     }
 
+    /// This language's stop words (lower case).
+    pub(crate) fn stop_words(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.stop.iter().copied()
+    }
+
     /// Stems one lower-case word.
+    ///
+    /// Stems are cached per thread and language (by default up to 200,000 words, then the cache
+    /// starts over): news vocabularies repeat, and Snowball is the costliest step of analysis.
     pub fn stem(&self, word: &str) -> String {
-        match &self.stemmer {
-            Some(s) => s.stem(word).into_owned(),
-            None => word.to_string(),
-        }
+        let Some(stemmer) = &self.stemmer else {
+            return word.to_string();
+        };
+        STEM_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let per_lang = match cache.iter_mut().position(|(l, _)| *l == self.lang) {
+                Some(i) => &mut cache[i].1,
+                None => {
+                    cache.push((self.lang.clone(), HashMap::new()));
+                    let last = cache.len() - 1;
+                    &mut cache[last].1
+                }
+            };
+            if let Some(s) = per_lang.get(word) {
+                return s.clone();
+            }
+            if per_lang.len() >= STEM_CACHE_WORDS {
+                per_lang.clear();
+            }
+            let stem = stemmer.stem(word).into_owned();
+            per_lang.insert(word.to_string(), stem.clone());
+            stem
+        })
     }
 
     /// True when a lower-case token carries content: not a stop word, not a single character, and,
