@@ -9,7 +9,9 @@ use storyline_text::Article;
 
 fn sample() -> Vec<Article> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/articles.jsonl");
-    read_all(&[path], &JobOptions::default(), |e| panic!("{e}")).unwrap().0
+    read_all(&[path], &JobOptions::default(), |e| panic!("{e}"))
+        .unwrap()
+        .0
 }
 
 /// Events of each article id, as a partition comparable across input orders.
@@ -29,7 +31,10 @@ fn same_partition(a: &[(String, u32, u32)], b: &[(String, u32, u32)]) -> (f64, f
     let eb: Vec<u32> = b.iter().map(|x| x.1).collect();
     let sa: Vec<u32> = a.iter().map(|x| x.2).collect();
     let sb: Vec<u32> = b.iter().map(|x| x.2).collect();
-    (cluster_scores(&ea, &eb).unwrap().ari, cluster_scores(&sa, &sb).unwrap().ari)
+    (
+        cluster_scores(&ea, &eb).unwrap().ari,
+        cluster_scores(&sa, &sb).unwrap().ari,
+    )
 }
 
 proptest! {
@@ -55,7 +60,12 @@ proptest! {
 fn duplicates_join_their_canonical_event() {
     let articles = sample();
     let c = cluster_articles(&articles, ClusterConfig::default()).unwrap();
-    let event = |id: &str| c.assignments.iter().find(|a| a.id == id).map(|a| a.event_id);
+    let event = |id: &str| {
+        c.assignments
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.event_id)
+    };
     let mut copies = 0;
     for a in &articles {
         if let Some(orig) = a.extra.get("duplicate_of") {
