@@ -181,8 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let report = eval_pairs(&file, job.strict, report_bad)?;
             if let Some(path) = predictions {
-                let f = std::fs::File::create(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
+                let f = create_file(&path)?;
                 let mut w = BufWriter::new(f);
                 for p in &report.predictions {
                     serde_json::to_writer(&mut w, p)?;
@@ -256,6 +255,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Creates an output file, and its parent directories when missing.
+pub(crate) fn create_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))
 }
 
 /// Reports one skipped bad record on stderr.
@@ -338,8 +345,7 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
     let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
     let c = cluster_articles(&articles, ClusterConfig::default())?;
     if let Some(path) = &args.out {
-        let f =
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let f = create_file(path)?;
         let mut w = BufWriter::new(f);
         for a in &c.assignments {
             serde_json::to_writer(&mut w, a)?;
