@@ -8,7 +8,7 @@
 //! A lone surname is merged into the full name used elsewhere in the document.
 //! Types come from gazetteers, title cues and organisation keywords; the rest is `Other`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -160,8 +160,8 @@ fn scan(text: &str) -> Vec<Word<'_>> {
 pub fn extract(title: Option<&str>, body: &str, analyzer: &Analyzer) -> Vec<Entity> {
     let words = scan(body);
     // Words seen capitalised mid-sentence, and words seen in lower case.
-    let mut cap_mid: HashSet<&str> = HashSet::new();
-    let mut lower_seen: HashSet<String> = HashSet::new();
+    let mut cap_mid: HashSet<&str> = HashSet::default();
+    let mut lower_seen: HashSet<String> = HashSet::default();
     for w in &words {
         if is_cap(w.text) && !w.initial {
             cap_mid.insert(w.text);
@@ -379,7 +379,7 @@ fn resolve(mentions: Vec<(Vec<&str>, bool)>) -> Vec<Entity> {
         person: bool,
         kind_words: Vec<String>,
     }
-    let mut by_key: HashMap<String, Acc> = HashMap::new();
+    let mut by_key: HashMap<String, Acc> = HashMap::default();
     for (span, person) in &mentions {
         let surface = span.join(" ");
         let key = canonical_key(&surface);

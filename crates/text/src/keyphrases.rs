@@ -4,7 +4,7 @@
 //! By default, phrases are one to three words long and must occur at least twice unless the
 //! document is short.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::tokens::Analyzer;
 
@@ -30,15 +30,15 @@ pub fn keyphrases(text: &str, analyzer: &Analyzer, k: usize) -> Vec<String> {
         }
     }
     phrases.retain(|p| p.len() <= 3);
-    let mut freq: HashMap<&str, f64> = HashMap::new();
-    let mut degree: HashMap<&str, f64> = HashMap::new();
+    let mut freq: HashMap<&str, f64> = HashMap::default();
+    let mut degree: HashMap<&str, f64> = HashMap::default();
     for p in &phrases {
         for w in p {
             *freq.entry(w).or_default() += 1.0;
             *degree.entry(w).or_default() += p.len() as f64;
         }
     }
-    let mut counts: HashMap<String, (f64, u32)> = HashMap::new();
+    let mut counts: HashMap<String, (f64, u32)> = HashMap::default();
     for p in &phrases {
         let score: f64 = p
             .iter()
