@@ -13,8 +13,6 @@
 //! sharing its top entities; when entity similarity, topical similarity and the time gap all fit
 //! the storyline thresholds, the two events' storylines are merged (union-find).
 
-use std::collections::HashSet;
-
 use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
@@ -334,51 +332,62 @@ impl OnlineClusterer {
 
     fn link_storyline(&mut self, eid: u32) {
         let cfg = self.cfg();
-        let centroid = self.events[eid as usize].sum.clone();
-        let keys: Vec<u64> = centroid
+        let me = &self.events[eid as usize];
+        let mut hits: Vec<u32> = me
+            .sum
             .entities
             .top_ids(cfg.query_terms / 2)
             .into_iter()
-            .map(|id| ENTITY_KEY | u64::from(id))
-            .collect();
-        let mut seen = HashSet::new();
-        let others: Vec<u32> = keys
-            .iter()
-            .filter_map(|k| self.postings.get(k))
+            .filter_map(|id| self.postings.get(&(ENTITY_KEY | u64::from(id))))
             .flatten()
             .copied()
-            .filter(|&o| o != eid && seen.insert(o))
+            .filter(|&o| o != eid)
             .collect();
-        for o in others {
-            let (ra, rb) = (self.find(eid), self.find(o));
-            if ra == rb {
-                continue;
+        hits.sort_unstable();
+        let mut others: Vec<(u32, u32)> = Vec::new();
+        for o in hits {
+            match others.last_mut() {
+                Some((last, n)) if *last == o => *n += 1,
+                _ => others.push((o, 1)),
             }
-            let other = &self.events[o as usize];
-            let gap = match (
-                self.events[eid as usize].first,
-                self.events[eid as usize].last,
-                other.first,
-                other.last,
-            ) {
-                (Some(f1), Some(l1), Some(f2), Some(l2)) => {
-                    let g = (f1 - l2).max(f2 - l1).max(0);
-                    Some(g as f32 / 86_400.0)
+        }
+        // By default the events sharing the most top entities, as many as `max_candidates`.
+        if others.len() > cfg.max_candidates {
+            others.select_nth_unstable_by(cfg.max_candidates - 1, |a, b| {
+                b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+            });
+            others.truncate(cfg.max_candidates);
+        }
+        let no_time = Weights {
+            half_life_days: 0.0,
+            ..cfg.weights
+        };
+        let links: Vec<u32> = others
+            .into_iter()
+            .map(|(o, _)| o)
+            .filter(|&o| {
+                let other = &self.events[o as usize];
+                if let (Some(f1), Some(l1), Some(f2), Some(l2)) =
+                    (me.first, me.last, other.first, other.last)
+                {
+                    let gap = (f1 - l2).max(f2 - l1).max(0) as f32 / 86_400.0;
+                    if gap > cfg.storyline_window_days {
+                        return false;
+                    }
                 }
-                _ => None,
-            };
-            if gap.is_some_and(|g| g > cfg.storyline_window_days) {
-                continue;
-            }
-            let oc = &other.sum;
-            let sig = Signals::between(&centroid, oc);
-            let no_time = Weights {
-                half_life_days: 0.0,
-                ..cfg.weights
-            };
-            if sig.entities >= cfg.storyline_entities
-                && sig.score(&no_time, &centroid, oc) >= cfg.storyline_similarity
-            {
+                let ent = me.sum.entities.cosine_with_norms(
+                    me.norms[2],
+                    &other.sum.entities,
+                    other.norms[2],
+                );
+                ent >= cfg.storyline_entities
+                    && Signals::between(&me.sum, &other.sum).score(&no_time, &me.sum, &other.sum)
+                        >= cfg.storyline_similarity
+            })
+            .collect();
+        for o in links {
+            let (ra, rb) = (self.find(eid), self.find(o));
+            if ra != rb {
                 let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
                 self.parent[hi as usize] = lo;
             }
