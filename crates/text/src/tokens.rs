@@ -1,7 +1,7 @@
 //! Word tokens, per-language stop words and a light (Snowball) stemmer.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -134,7 +134,7 @@ impl Analyzer {
             let per_lang = match cache.iter_mut().position(|(l, _)| *l == self.lang) {
                 Some(i) => &mut cache[i].1,
                 None => {
-                    cache.push((self.lang.clone(), HashMap::new()));
+                    cache.push((self.lang.clone(), HashMap::default()));
                     let last = cache.len() - 1;
                     &mut cache[last].1
                 }
