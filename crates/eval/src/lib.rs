@@ -37,7 +37,9 @@ mod cluster;
 mod correlation;
 
 pub use cluster::{cluster_scores, ClusterScores};
-pub use correlation::{grouped_pearson, pearson, spearman, GroupStat, GroupedPearson, PairScores};
+pub use correlation::{
+    grouped_pearson, pearson, spearman, GroupStat, GroupedPearson, PairScores, MIN_GROUP_ROWS,
+};
 
 /// Everything that can go wrong when computing a metric.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
