@@ -4,25 +4,30 @@
 //! directories), feeds them in batches to a [`DedupIndex`] (in memory, or persistent in a
 //! redb file with `--db` so later runs are checked against earlier ones), then writes one
 //! JSON line per article, `{"id", "group", "canonical", "exact"}`, and prints a summary.
-//! JSON Lines inputs are parsed and cleaned on all cores (the text crate's
-//! `ingest::parse_record` + `RawArticle::prepare`, per line, same semantics as
-//! `ingest::read_inputs`); other inputs go through `read_inputs`. Reading/cleaning
-//! overlaps with hashing of the previous batch on a worker thread. `--no-clean` skips the
-//! text crate's cleaning for input that is already clean text (HTML records are still
-//! extracted).
+//!
+//! Pipeline: this thread reads JSON Lines in chunks of raw lines
+//! ([`storyline_text::ingest::RawLines`], the reader behind `ingest::read_inputs`), then
+//! parses, cleans (`RawArticle::prepare`) and sketches (shingles, MinHash, band keys) every
+//! record of the chunk on all cores ([`Sketcher::sketch_par`]); a worker thread inserts the
+//! previous chunk into the index meanwhile (LSH queries, verification, union-find, store
+//! writes). Other inputs go through `read_inputs` and are sketched the same way. `--no-clean`
+//! skips the text crate's cleaning for input that is already clean text (HTML records are
+//! still extracted).
 
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 
 use anyhow::Context;
-use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
+use storyline_dedup::{DedupConfig, DedupIndex, SketchedDoc, Sketcher};
 use storyline_store::{MemStore, RedbStore, Store};
-use storyline_text::ingest::{input_kind, parse_record, InputKind};
+use storyline_text::ingest::{
+    default_record_id, input_kind, parse_record, InputKind, RawLine, RawLines,
+};
 use storyline_text::{RawArticle, RecordError};
 
-/// Articles handed from the reader thread to the index per batch.
-const BATCH: usize = 4096;
+/// Articles prepared in parallel and handed to the index per batch (one store write each).
+const BATCH: usize = 2048;
 /// Bad records reported individually before only counting them.
 const MAX_REPORTED_ERRORS: usize = 10;
 
@@ -52,12 +57,6 @@ pub struct DedupArgs {
     /// (boilerplate removal, Unicode NFC, title/date/language detection).
     #[arg(long)]
     pub no_clean: bool,
-}
-
-struct Owned {
-    id: String,
-    text: String,
-    published: Option<i64>,
 }
 
 /// Run `storyline dedup`.
@@ -99,85 +98,87 @@ pub fn run(args: DedupArgs, job: &storyline_engine::JobOptions) -> anyhow::Resul
         None
     };
 
-    // The ingest iterator is not `Send`, so it stays on this thread; the index hashes
-    // on a scoped worker (plus rayon) while the next batch is read and cleaned.
-    let (tx, rx) = mpsc::sync_channel::<Vec<Owned>>(2);
+    let sketcher = index.sketcher();
+    // The ingest iterator is not `Send`, so reading stays on this thread, which also drives
+    // the parallel preparation; the index inserts on a scoped worker meanwhile.
+    let (tx, rx) = mpsc::sync_channel::<Vec<SketchedDoc>>(1);
     let bad_records = std::thread::scope(|s| -> anyhow::Result<usize> {
         let worker = s.spawn(|| -> anyhow::Result<()> {
             for batch in rx {
-                let docs: Vec<DocRef<'_>> = batch
-                    .iter()
-                    .map(|a| DocRef {
-                        id: &a.id,
-                        text: &a.text,
-                        published: a.published,
-                    })
-                    .collect();
-                index.insert_batch(&docs)?;
+                index.insert_sketched(&batch)?;
                 if let Some(pb) = &progress {
-                    pb.inc(docs.len() as u64);
+                    pb.inc(batch.len() as u64);
                 }
             }
             Ok(())
         });
         let mut bad = 0usize;
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut emit = |item: Result<Owned, String>, batch: &mut Vec<Owned>| -> bool {
-            match item {
-                Ok(doc) => {
-                    batch.push(doc);
-                    if batch.len() >= BATCH {
-                        let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                        // A send error means the worker failed; its error is reported below.
-                        return tx.send(full).is_ok();
-                    }
-                }
-                Err(e) if job.strict => {
-                    first_bad = Some(e);
-                    return false;
-                }
-                Err(e) => {
-                    bad += 1;
-                    if bad <= MAX_REPORTED_ERRORS {
-                        eprintln!("warning: skipping record: {e}");
-                    }
-                }
-            }
-            true
-        };
-        'inputs: for (path, kind) in args.inputs.iter().zip(&kinds) {
-            if *kind == InputKind::Jsonl {
-                let mut lines = JsonlLines::open(path, opts.max_record_bytes)?;
-                loop {
-                    let chunk = lines.next_chunk(BATCH)?;
-                    if chunk.is_empty() {
+        // Hands prepared documents to the worker and reports bad records, in input order.
+        // Returns false to stop: a send error means the worker failed (its error is reported
+        // below); under `--strict` the first bad record stops the run after the documents
+        // before it.
+        let mut emit = |items: Vec<Result<SketchedDoc, String>>| -> bool {
+            let mut batch = Vec::with_capacity(items.len());
+            let mut go_on = true;
+            for item in items {
+                match item {
+                    Ok(doc) => batch.push(doc),
+                    Err(e) if job.strict => {
+                        first_bad = Some(e);
+                        go_on = false;
                         break;
                     }
-                    for item in prepare_parallel(path, chunk, args.no_clean, opts.max_record_bytes)
-                    {
-                        if !emit(item, &mut batch) {
-                            break 'inputs;
+                    Err(e) => {
+                        bad += 1;
+                        if bad <= MAX_REPORTED_ERRORS {
+                            eprintln!("warning: skipping record: {e}");
                         }
                     }
                 }
-                if lines.records == 0 {
-                    emit(
-                        Err(format!("{}: {}", path.display(), RecordError::EmptyFile)),
-                        &mut batch,
-                    );
+            }
+            if !batch.is_empty() && tx.send(batch).is_err() {
+                return false;
+            }
+            go_on
+        };
+        'inputs: for (path, kind) in args.inputs.iter().zip(&kinds) {
+            if *kind == InputKind::Jsonl {
+                let mut lines = open_lines(path, opts.max_record_bytes)?;
+                loop {
+                    let chunk = lines
+                        .next_chunk(BATCH)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let limit = opts.max_record_bytes;
+                    let docs = sketcher.sketch_par(chunk, |(line_no, raw)| {
+                        prepare_line(path, line_no, raw, args.no_clean, limit)
+                    });
+                    if !emit(docs) {
+                        break 'inputs;
+                    }
+                }
+                if lines.records() == 0 {
+                    let e = format!("{}: {}", path.display(), RecordError::EmptyFile);
+                    if !emit(vec![Err(e)]) {
+                        break 'inputs;
+                    }
                 }
             } else {
-                for item in storyline_text::ingest::read_inputs(std::slice::from_ref(path), &opts)?
-                {
-                    let item = item.map(owned).map_err(|e| e.to_string());
-                    if !emit(item, &mut batch) {
+                let mut articles =
+                    storyline_text::ingest::read_inputs(std::slice::from_ref(path), &opts)?;
+                loop {
+                    let chunk: Vec<_> = articles.by_ref().take(BATCH).collect();
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let docs = sketch_articles(&sketcher, chunk);
+                    if !emit(docs) {
                         break 'inputs;
                     }
                 }
             }
-        }
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
         }
         drop(tx);
         worker
@@ -209,9 +210,12 @@ pub fn run(args: DedupArgs, job: &storyline_engine::JobOptions) -> anyhow::Resul
         for a in index.assignments()? {
             serde_json::to_writer(
                 &mut w,
-                &serde_json::json!({
-                    "id": a.id, "group": a.group, "canonical": a.canonical, "exact": a.exact,
-                }),
+                &Row {
+                    id: &a.id,
+                    group: a.group,
+                    canonical: &a.canonical,
+                    exact: a.exact,
+                },
             )?;
             w.write_all(b"\n")?;
         }
@@ -241,16 +245,25 @@ pub fn run(args: DedupArgs, job: &storyline_engine::JobOptions) -> anyhow::Resul
     Ok(())
 }
 
-fn owned(a: storyline_text::Article) -> Owned {
-    Owned {
-        text: a.full_text(),
-        published: a.published.map(|d| d.timestamp()),
-        id: a.id,
-    }
+/// One output line (fields in alphabetical order, as earlier releases wrote them).
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    canonical: &'a str,
+    exact: bool,
+    group: u64,
+    id: &'a str,
+}
+
+/// Id, dedup text (title and body) and published date of a cleaned article.
+type Prepared = (String, String, Option<i64>);
+
+fn owned(a: storyline_text::Article) -> Prepared {
+    let text = a.full_text();
+    (a.id, text, a.published.map(|d| d.timestamp()))
 }
 
 /// `--no-clean`: title + text as given; HTML-only records still need extraction.
-fn uncleaned(raw: RawArticle) -> Result<Owned, RecordError> {
+fn uncleaned(raw: RawArticle) -> Result<Prepared, RecordError> {
     if raw.text.is_none() {
         return raw.prepare().map(owned);
     }
@@ -264,136 +277,50 @@ fn uncleaned(raw: RawArticle) -> Result<Owned, RecordError> {
         Some(t) => format!("{t}\n\n{body}"),
         None => body,
     };
-    Ok(Owned {
-        id: raw.id,
-        text,
-        published,
-    })
+    Ok((raw.id, text, published))
 }
 
-/// Lines of one JSON Lines input with their 1-based line numbers; blank lines skipped.
-struct JsonlLines {
-    reader: Box<dyn BufRead>,
-    limit: u64,
-    line_no: u64,
-    records: u64,
+/// Size-limited lines of one JSON Lines input (`-` is stdin).
+fn open_lines(path: &Path, limit: u64) -> anyhow::Result<RawLines<Box<dyn std::io::BufRead>>> {
+    let reader: Box<dyn std::io::BufRead> = if path == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        Box::new(BufReader::with_capacity(1 << 16, f))
+    };
+    Ok(RawLines::new(reader, limit))
 }
 
-/// One raw line (or the size of an over-long line, which is not kept).
-enum RawLine {
-    Line(Vec<u8>),
-    TooLong(u64),
-}
-
-impl JsonlLines {
-    fn open(path: &Path, limit: u64) -> anyhow::Result<Self> {
-        let reader: Box<dyn BufRead> = if path == Path::new("-") {
-            Box::new(BufReader::new(std::io::stdin()))
-        } else {
-            let f =
-                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            Box::new(BufReader::with_capacity(1 << 16, f))
-        };
-        Ok(JsonlLines {
-            reader,
-            limit,
-            line_no: 0,
-            records: 0,
-        })
-    }
-
-    /// Up to `n` non-blank lines; empty at end of input.
-    fn next_chunk(&mut self, n: usize) -> anyhow::Result<Vec<(u64, RawLine)>> {
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
-            let mut buf = Vec::new();
-            let read = (&mut self.reader)
-                .take(self.limit + 2)
-                .read_until(b'\n', &mut buf)?;
-            if read == 0 {
-                break;
-            }
-            self.line_no += 1;
-            if buf.last() != Some(&b'\n') && buf.len() as u64 > self.limit {
-                // Over the limit: skip the rest of the line without keeping it.
-                let mut size = buf.len() as u64;
-                loop {
-                    let chunk = self.reader.fill_buf()?;
-                    if chunk.is_empty() {
-                        break;
-                    }
-                    let (used, done) = match chunk.iter().position(|&b| b == b'\n') {
-                        Some(i) => (i + 1, true),
-                        None => (chunk.len(), false),
-                    };
-                    size += used as u64;
-                    self.reader.consume(used);
-                    if done {
-                        break;
-                    }
-                }
-                self.records += 1;
-                out.push((self.line_no, RawLine::TooLong(size)));
-                continue;
-            }
-            while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                buf.pop();
-            }
-            if buf.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            self.records += 1;
-            if buf.len() as u64 > self.limit {
-                out.push((self.line_no, RawLine::TooLong(buf.len() as u64)));
-            } else {
-                out.push((self.line_no, RawLine::Line(buf)));
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Parse (and unless `no_clean`, clean) a chunk of lines on all cores, keeping order.
-fn prepare_parallel(
+/// Parses (and unless `no_clean`, cleans) one JSON Lines record, with the same semantics and
+/// messages (`file:line: reason`) as `ingest::read_inputs`.
+fn prepare_line(
     path: &Path,
-    chunk: Vec<(u64, RawLine)>,
+    line_no: u64,
+    raw: RawLine,
     no_clean: bool,
     limit: u64,
-) -> Vec<Result<Owned, String>> {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let one = |(line_no, raw): &(u64, RawLine)| -> Result<Owned, String> {
-        let result = match raw {
-            RawLine::TooLong(size) => Err(RecordError::TooLarge { size: *size, limit }),
-            RawLine::Line(bytes) => {
-                parse_record(bytes, format!("{stem}:{line_no}")).and_then(|r| {
-                    if no_clean {
-                        uncleaned(r)
-                    } else {
-                        r.prepare().map(owned)
-                    }
-                })
-            }
-        };
-        result.map_err(|e| format!("{}:{line_no}: {e}", path.display()))
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per = chunk.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = chunk
-            .chunks(per)
-            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![Err("record preparation panicked".to_string())])
+) -> Result<Prepared, String> {
+    let result = match raw {
+        RawLine::TooLong(size) => Err(RecordError::TooLarge { size, limit }),
+        RawLine::Line(bytes) => {
+            parse_record(&bytes, default_record_id(path, line_no)).and_then(|r| {
+                if no_clean {
+                    uncleaned(r)
+                } else {
+                    r.prepare().map(owned)
+                }
             })
-            .collect()
-    })
+        }
+    };
+    result.map_err(|e| format!("{}:{line_no}: {e}", path.display()))
+}
+
+/// Sketches articles read by `ingest::read_inputs` (already cleaned) on all cores.
+fn sketch_articles(
+    sketcher: &Sketcher,
+    chunk: Vec<storyline_text::Result<storyline_text::Article>>,
+) -> Vec<Result<SketchedDoc, String>> {
+    sketcher.sketch_par(chunk, |item| item.map(owned).map_err(|e| e.to_string()))
 }
 
 #[cfg(test)]

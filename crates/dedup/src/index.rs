@@ -176,11 +176,85 @@ pub struct Summary {
     pub exact_duplicates: u64,
 }
 
-struct Prepared {
+/// What an insert needs from a text, computed without index state (so on any thread): exact
+/// hash, MinHash signature and LSH band keys. Made by a [`Sketcher`]; consumed by
+/// [`DedupIndex::insert_sketched`].
+#[derive(Debug, Clone)]
+pub struct Sketch {
+    /// [`Sketcher::fingerprint`] of the sketcher that made it.
+    fingerprint: u64,
     exact: u64,
     empty: bool,
     sig: Box<[u32]>,
     keys: Box<[u32]>,
+}
+
+/// Computes [`Sketch`]es for one index configuration. Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Sketcher {
+    perms: Arc<Permutations>,
+    shingle: usize,
+    bands: usize,
+    rows: usize,
+    fingerprint: u64,
+}
+
+impl Sketcher {
+    /// Sketch of one text; `scratch` is reused between calls to avoid allocations.
+    pub fn sketch(&self, text: &str, scratch: &mut Scratch) -> Sketch {
+        let exact = scratch.shingle(text, self.shingle);
+        let mut sig = vec![0u32; self.perms.len()].into_boxed_slice();
+        self.perms.signature_into(&scratch.hashes, &mut sig);
+        let mut keys = Vec::with_capacity(self.bands);
+        band_keys(&sig, self.bands, self.rows, &mut keys);
+        Sketch {
+            fingerprint: self.fingerprint,
+            exact,
+            empty: scratch.hashes.is_empty(),
+            sig,
+            keys: keys.into_boxed_slice(),
+        }
+    }
+}
+
+impl Sketcher {
+    /// Turns `items` into documents with `prepare` (returning id, text and published date, or
+    /// an error that is passed through) and sketches them, in parallel on the rayon pool.
+    /// Output order is input order. Each text is sketched right after it is prepared, while it
+    /// is still in cache, and dropped afterwards.
+    pub fn sketch_par<T, E, F>(&self, items: Vec<T>, prepare: F) -> Vec<Result<SketchedDoc, E>>
+    where
+        T: Send,
+        E: Send,
+        F: Fn(T) -> Result<(String, String, Option<i64>), E> + Sync + Send,
+    {
+        items
+            .into_par_iter()
+            .map_init(Scratch::new, |scratch, item| {
+                let (id, text, published) = prepare(item)?;
+                Ok(SketchedDoc {
+                    id,
+                    published,
+                    sketch: self.sketch(&text, scratch),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A document with its [`Sketch`], for [`DedupIndex::insert_sketched`].
+#[derive(Debug, Clone)]
+pub struct SketchedDoc {
+    pub id: String,
+    /// Unix seconds.
+    pub published: Option<i64>,
+    pub sketch: Sketch,
+}
+
+/// Id and date of one document of a batch.
+struct Meta<'a> {
+    id: &'a str,
+    published: Option<i64>,
 }
 
 struct NewDoc {
@@ -263,7 +337,7 @@ fn decode_num(raw: &[u8]) -> Result<u32> {
 pub struct DedupIndex {
     store: Arc<dyn Store>,
     cfg: DedupConfig,
-    perms: Permutations,
+    sketcher: Sketcher,
     bands: usize,
     rows: usize,
     lsh: BandIndex,
@@ -307,8 +381,23 @@ impl DedupIndex {
             None => store.write_batch(&[Op::put(META_TABLE, CONFIG_KEY, requested.as_bytes())])?,
         }
         let (bands, rows) = cfg.lsh_params();
+        // Identifies sketches of this configuration: everything a sketch depends on.
+        let fingerprint = xxhash_rust::xxh3::xxh3_64(
+            format!(
+                "{}|{}|{}|{bands}|{rows}",
+                cfg.num_perm, cfg.seed, cfg.shingle
+            )
+            .as_bytes(),
+        );
+        let sketcher = Sketcher {
+            perms: Arc::new(Permutations::new(cfg.num_perm, cfg.seed)),
+            shingle: cfg.shingle,
+            bands,
+            rows,
+            fingerprint,
+        };
         let mut idx = DedupIndex {
-            perms: Permutations::new(cfg.num_perm, cfg.seed),
+            sketcher,
             store,
             cfg,
             bands,
@@ -460,25 +549,16 @@ impl DedupIndex {
         Record::decode(&raw)
     }
 
-    /// Compute shingles and signatures for `docs` in parallel (rayon).
-    fn prepare(&self, docs: &[DocRef<'_>]) -> Vec<Prepared> {
-        let (k, bands, rows, perms) = (self.cfg.shingle, self.bands, self.rows, &self.perms);
+    /// The sketcher for this index's configuration, to compute [`Sketch`]es on other threads.
+    pub fn sketcher(&self) -> Sketcher {
+        self.sketcher.clone()
+    }
+
+    /// Compute sketches for `docs` in parallel (rayon).
+    fn prepare(&self, docs: &[DocRef<'_>]) -> Vec<Sketch> {
+        let sketcher = &self.sketcher;
         docs.par_iter()
-            .map_init(
-                || (Scratch::new(), Vec::new()),
-                |(scratch, keys), d| {
-                    let exact = scratch.shingle(d.text, k);
-                    let mut sig = vec![0u32; perms.len()].into_boxed_slice();
-                    perms.signature_into(&scratch.hashes, &mut sig);
-                    band_keys(&sig, bands, rows, keys);
-                    Prepared {
-                        exact,
-                        empty: scratch.hashes.is_empty(),
-                        sig,
-                        keys: keys.as_slice().into(),
-                    }
-                },
-            )
+            .map_init(Scratch::new, |scratch, d| sketcher.sketch(d.text, scratch))
             .collect()
     }
 
@@ -492,7 +572,46 @@ impl DedupIndex {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
-        let prepared = self.prepare(docs);
+        let sketches = self.prepare(docs);
+        let metas: Vec<Meta<'_>> = docs
+            .iter()
+            .map(|d| Meta {
+                id: d.id,
+                published: d.published,
+            })
+            .collect();
+        let refs: Vec<&Sketch> = sketches.iter().collect();
+        self.insert_impl(&metas, &refs)
+    }
+
+    /// [`DedupIndex::insert_batch`] for documents sketched beforehand with this index's
+    /// [`DedupIndex::sketcher`] (e.g. on worker threads while the previous batch is inserted).
+    /// Sketches made for another configuration are refused ([`Error::InvalidConfig`]).
+    pub fn insert_sketched(&mut self, docs: &[SketchedDoc]) -> Result<Vec<Assignment>> {
+        if self.poisoned {
+            return Err(Error::Poisoned);
+        }
+        if docs
+            .iter()
+            .any(|d| d.sketch.fingerprint != self.sketcher.fingerprint)
+        {
+            return Err(Error::InvalidConfig(
+                "sketch made for a different dedup configuration".into(),
+            ));
+        }
+        let metas: Vec<Meta<'_>> = docs
+            .iter()
+            .map(|d| Meta {
+                id: &d.id,
+                published: d.published,
+            })
+            .collect();
+        let refs: Vec<&Sketch> = docs.iter().map(|d| &d.sketch).collect();
+        self.insert_impl(&metas, &refs)
+    }
+
+    /// Inserts documents with their sketches (`docs[i]` ↔ `prepared[i]`).
+    fn insert_impl(&mut self, docs: &[Meta<'_>], prepared: &[&Sketch]) -> Result<Vec<Assignment>> {
         let start = self.parent.len() as u32;
         if self.parent.len() + docs.len() >= u32::MAX as usize {
             return Err(Error::TooManyDocuments);
@@ -571,7 +690,7 @@ impl DedupIndex {
 
         // Persist the batch atomically.
         if !new_docs.is_empty() {
-            if let Err(e) = self.persist(docs, &prepared, &new_docs, start) {
+            if let Err(e) = self.persist(docs, prepared, &new_docs, start) {
                 self.poisoned = true;
                 return Err(e);
             }
@@ -620,8 +739,8 @@ impl DedupIndex {
 
     fn persist(
         &self,
-        docs: &[DocRef<'_>],
-        prepared: &[Prepared],
+        docs: &[Meta<'_>],
+        prepared: &[&Sketch],
         new_docs: &[NewDoc],
         start: u32,
     ) -> Result<()> {
@@ -890,6 +1009,38 @@ mod tests {
         assert_eq!(out[0].group, out[1].group);
         assert!(out[1].exact);
         assert_ne!(out[2].group, out[0].group);
+    }
+
+    #[test]
+    fn sketched_inserts_match_plain_inserts() {
+        let near = BASE.replace("Tuesday", "Wednesday");
+        let texts = [("a", BASE), ("b", near.as_str()), ("c", "Another story.")];
+        let mut plain = mem_index();
+        let want = plain
+            .insert_batch(&texts.map(|(id, t)| doc(id, t)))
+            .unwrap();
+        let mut idx = mem_index();
+        let sketcher = idx.sketcher();
+        let mut scratch = Scratch::new();
+        let docs: Vec<SketchedDoc> = texts
+            .iter()
+            .map(|(id, t)| SketchedDoc {
+                id: id.to_string(),
+                published: None,
+                sketch: sketcher.sketch(t, &mut scratch),
+            })
+            .collect();
+        assert_eq!(idx.insert_sketched(&docs).unwrap(), want);
+
+        let other = DedupConfig {
+            seed: 2,
+            ..DedupConfig::default()
+        };
+        let mut foreign = DedupIndex::open(Arc::new(MemStore::new()), other).unwrap();
+        assert!(matches!(
+            foreign.insert_sketched(&docs),
+            Err(Error::InvalidConfig(_))
+        ));
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! The main type is [`DedupIndex`]: incremental (each batch is checked against all
 //! earlier ones) and persistent through any [`storyline_store::Store`] (a batch is durable
 //! when [`DedupIndex::insert_batch`] returns). Signatures are computed in parallel with
-//! rayon.
+//! rayon, or beforehand on the caller's threads ([`DedupIndex::sketcher`],
+//! [`DedupIndex::insert_sketched`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -41,6 +42,8 @@ pub mod minhash;
 pub mod normalize;
 
 pub use error::{Error, Result};
-pub use index::{Assignment, DedupConfig, DedupIndex, DocRef, Summary};
+pub use index::{
+    Assignment, DedupConfig, DedupIndex, DocRef, Sketch, SketchedDoc, Sketcher, Summary,
+};
 pub use minhash::{estimate_jaccard, Permutations};
 pub use normalize::Scratch;

@@ -133,27 +133,56 @@ pub fn canonical_of(articles: &[Article]) -> Result<Vec<usize>> {
         .collect())
 }
 
+/// Articles analysed per pipeline step of [`cluster_articles`].
+const PIPELINE_CHUNK: usize = 1024;
+
 /// Clusters a corpus into events and storylines with the online clusterer. Duplicates (see
 /// [`canonical_of`]) join the event of their canonical article without being scored, when the
 /// canonical article came first in the stream.
 pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<Clustering> {
-    let features: Vec<Features> = articles.par_iter().map(Features::of).collect();
     let canonical = canonical_of(articles)?;
     let order = stream_order(articles);
     let mut clusterer = OnlineClusterer::new(config);
     let mut event_of: Vec<Option<u32>> = vec![None; articles.len()];
-    for &i in &order {
-        let published = articles[i].published.map(|d| d.timestamp());
-        let p = match event_of[canonical[i]] {
-            Some(e) if canonical[i] != i => {
-                clusterer.model.observe(&features[i]);
-                let v = clusterer.model.vectorize(&features[i], published);
-                clusterer.add_to(v, Some((e, 1.0)))
-            }
-            _ => clusterer.add(&features[i], published),
-        };
-        event_of[i] = Some(p.event);
+    let mut features: Vec<Option<Features>> = (0..articles.len()).map(|_| None).collect();
+    // Analysis of the next chunk (in parallel) overlaps clustering of the current one.
+    let chunks: Vec<&[usize]> = order.chunks(PIPELINE_CHUNK).collect();
+    let analyse = |chunk: &[usize]| -> Vec<Features> {
+        chunk
+            .par_iter()
+            .map(|&i| Features::of(&articles[i]))
+            .collect()
+    };
+    let mut pending = chunks.first().map(|c| analyse(c)).unwrap_or_default();
+    for (k, chunk) in chunks.iter().enumerate() {
+        let current = std::mem::take(&mut pending);
+        let (_, next) = rayon::join(
+            || {
+                for (&i, f) in chunk.iter().zip(&current) {
+                    let published = articles[i].published.map(|d| d.timestamp());
+                    let p = match event_of[canonical[i]] {
+                        Some(e) if canonical[i] != i => {
+                            clusterer.model.observe(f);
+                            let v = clusterer.model.vectorize(f, published);
+                            clusterer.add_to(v, Some((e, 1.0)))
+                        }
+                        _ => clusterer.add(f, published),
+                    };
+                    event_of[i] = Some(p.event);
+                }
+            },
+            || chunks.get(k + 1).map(|c| analyse(c)).unwrap_or_default(),
+        );
+        for (&i, f) in chunk.iter().zip(current) {
+            features[i] = Some(f);
+        }
+        pending = next;
     }
+    let features: Vec<Features> = features
+        .into_iter()
+        .zip(articles)
+        .map(|(f, a)| f.unwrap_or_else(|| Features::of(a)))
+        .collect();
     let event_of: Vec<u32> = event_of
         .into_iter()
         .map(|e| e.unwrap_or_default())

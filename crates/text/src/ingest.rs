@@ -176,41 +176,84 @@ fn read_single(path: &Path, kind: InputKind, opts: &IngestOptions) -> Result<Art
     raw.prepare().map_err(record_err)
 }
 
-/// Outcome of reading one line with a size limit.
-enum Line {
-    Eof,
-    /// The line (without its newline) is in the buffer.
-    Complete,
-    /// The line was longer than the limit and was skipped; holds its full length.
+/// One non-blank line of a JSON Lines input, as read by [`RawLines`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawLine {
+    /// The line's bytes, without its newline (and without a `\r` before it).
+    Line(Vec<u8>),
+    /// The line was longer than the limit and was skipped without being kept; holds its length
+    /// in bytes (without the newline).
     TooLong(u64),
 }
 
-/// A JSON Lines reader over any `BufRead`, yielding one article per non-blank line.
-pub struct JsonlReader<R> {
+/// Size-limited line reader for JSON Lines: yields the non-blank lines of a `BufRead` with
+/// their 1-based line numbers. A line over the limit is skipped as it is read, so memory stays
+/// bounded by the limit whatever the input. Shared by [`JsonlReader`] and by callers that parse
+/// records in parallel (read a chunk with [`RawLines::next_chunk`], then parse each line with
+/// [`parse_record`]).
+#[derive(Debug)]
+pub struct RawLines<R> {
     reader: R,
-    path: PathBuf,
     limit: u64,
     line_no: u64,
     records: u64,
-    buf: Vec<u8>,
-    done: bool,
 }
 
-impl<R: BufRead> JsonlReader<R> {
-    pub fn new(reader: R, path: PathBuf, limit: u64) -> Self {
-        JsonlReader {
+impl<R: BufRead> RawLines<R> {
+    /// Reads `reader`; lines over `limit` bytes become [`RawLine::TooLong`].
+    pub fn new(reader: R, limit: u64) -> Self {
+        RawLines {
             reader,
-            path,
             limit,
             line_no: 0,
             records: 0,
-            buf: Vec::new(),
-            done: false,
         }
     }
 
-    fn read_line(&mut self) -> std::io::Result<Line> {
-        self.buf.clear();
+    /// Non-blank lines read so far (over-long lines included): the records of the input.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The next non-blank line and its 1-based number; `None` at the end of the input.
+    pub fn next_line(&mut self) -> std::io::Result<Option<(u64, RawLine)>> {
+        loop {
+            let mut buf = Vec::new();
+            let Some(total) = self.read_line(&mut buf)? else {
+                return Ok(None);
+            };
+            self.line_no += 1;
+            if total > self.limit {
+                self.records += 1;
+                return Ok(Some((self.line_no, RawLine::TooLong(total))));
+            }
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            if buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.records += 1;
+            return Ok(Some((self.line_no, RawLine::Line(buf))));
+        }
+    }
+
+    /// Up to `n` next non-blank lines; empty at the end of the input.
+    pub fn next_chunk(&mut self, n: usize) -> std::io::Result<Vec<(u64, RawLine)>> {
+        let mut out = Vec::with_capacity(n.min(1 << 16));
+        while out.len() < n {
+            match self.next_line()? {
+                Some(line) => out.push(line),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads one line into `buf` (cleared first; left empty when the line is over the limit).
+    /// Returns the line's length without the newline, or `None` at the end of the input.
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<u64>> {
+        buf.clear();
         let mut total: u64 = 0;
         let mut any = false;
         loop {
@@ -229,7 +272,7 @@ impl<R: BufRead> JsonlReader<R> {
             };
             total += part.len() as u64;
             if total <= self.limit {
-                self.buf.extend_from_slice(part);
+                buf.extend_from_slice(part);
             }
             let used = part.len() + usize::from(found_newline);
             self.reader.consume(used);
@@ -238,78 +281,87 @@ impl<R: BufRead> JsonlReader<R> {
             }
         }
         if !any {
-            return Ok(Line::Eof);
+            return Ok(None);
         }
         if total > self.limit {
-            self.buf.clear();
-            return Ok(Line::TooLong(total));
+            buf.clear();
         }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
+        Ok(Some(total))
+    }
+}
+
+/// A JSON Lines reader over any `BufRead`, yielding one article per non-blank line.
+pub struct JsonlReader<R> {
+    lines: RawLines<R>,
+    path: PathBuf,
+    done: bool,
+}
+
+impl<R: BufRead> JsonlReader<R> {
+    pub fn new(reader: R, path: PathBuf, limit: u64) -> Self {
+        JsonlReader {
+            lines: RawLines::new(reader, limit),
+            path,
+            done: false,
         }
-        Ok(Line::Complete)
     }
 
-    fn record_error(&self, reason: RecordError) -> Error {
+    fn record_error(&self, line: u64, reason: RecordError) -> Error {
         Error::Record {
             path: self.path.clone(),
-            line: Some(self.line_no),
+            line: Some(line),
             reason,
         }
     }
+}
+
+/// The id given to a JSON Lines record without one: `<file stem>:<line>`.
+pub fn default_record_id(path: &Path, line: u64) -> String {
+    format!(
+        "{}:{line}",
+        path.file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+    )
 }
 
 impl<R: BufRead> Iterator for JsonlReader<R> {
     type Item = Result<Article>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.done {
-                return None;
+        if self.done {
+            return None;
+        }
+        let line = match self.lines.next_line() {
+            Ok(l) => l,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(Error::io(&self.path, e)));
             }
-            let line = match self.read_line() {
-                Ok(l) => l,
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(Error::io(&self.path, e)));
+        };
+        match line {
+            None => {
+                self.done = true;
+                if self.lines.records() == 0 {
+                    return Some(Err(Error::Record {
+                        path: self.path.clone(),
+                        line: None,
+                        reason: RecordError::EmptyFile,
+                    }));
                 }
-            };
-            self.line_no += 1;
-            match line {
-                Line::Eof => {
-                    self.done = true;
-                    if self.records == 0 {
-                        return Some(Err(Error::Record {
-                            path: self.path.clone(),
-                            line: None,
-                            reason: RecordError::EmptyFile,
-                        }));
-                    }
-                    return None;
-                }
-                Line::TooLong(size) => {
-                    self.records += 1;
-                    return Some(Err(self.record_error(RecordError::TooLarge {
-                        size,
-                        limit: self.limit,
-                    })));
-                }
-                Line::Complete => {
-                    if self.buf.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    self.records += 1;
-                    let default_id = format!(
-                        "{}:{}",
-                        self.path
-                            .file_stem()
-                            .map(|s| s.to_string_lossy())
-                            .unwrap_or_default(),
-                        self.line_no
-                    );
-                    let parsed = parse_record(&self.buf, default_id).and_then(RawArticle::prepare);
-                    return Some(parsed.map_err(|r| self.record_error(r)));
-                }
+                None
+            }
+            Some((n, RawLine::TooLong(size))) => Some(Err(self.record_error(
+                n,
+                RecordError::TooLarge {
+                    size,
+                    limit: self.lines.limit,
+                },
+            ))),
+            Some((n, RawLine::Line(buf))) => {
+                let parsed = parse_record(&buf, default_record_id(&self.path, n))
+                    .and_then(RawArticle::prepare);
+                Some(parsed.map_err(|r| self.record_error(n, r)))
             }
         }
     }
@@ -519,6 +571,26 @@ mod tests {
         assert!(msgs[4].contains("expected a JSON object"), "{}", msgs[4]);
         assert!(msgs[5].contains("invalid field `text`"), "{}", msgs[5]);
         assert_eq!(got[6].as_ref().unwrap().id, "a1");
+    }
+
+    #[test]
+    fn raw_lines_number_lines_skip_blanks_and_bound_long_ones() {
+        let input = b"{\"a\":1}\r\n\n  \n0123456789abc\n{\"b\":2}";
+        let mut lines = RawLines::new(Cursor::new(input.to_vec()), 10);
+        let chunk = lines.next_chunk(2).unwrap();
+        assert_eq!(
+            chunk,
+            vec![
+                (1, RawLine::Line(b"{\"a\":1}".to_vec())),
+                (4, RawLine::TooLong(13)),
+            ]
+        );
+        assert_eq!(
+            lines.next_chunk(5).unwrap(),
+            vec![(5, RawLine::Line(b"{\"b\":2}".to_vec()))]
+        );
+        assert!(lines.next_chunk(5).unwrap().is_empty());
+        assert_eq!(lines.records(), 3);
     }
 
     #[test]
