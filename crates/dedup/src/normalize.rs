@@ -6,6 +6,8 @@
 //! hashed once with xxh3-64. A text with fewer than `k` words (but at least one) yields a
 //! single shingle of all its words; a text without words yields none.
 
+use std::sync::LazyLock;
+
 use xxhash_rust::xxh3::xxh3_64;
 
 /// ASCII byte -> lowercase byte if alphanumeric, else 0.
@@ -26,6 +28,34 @@ const ASCII_MAP: [u8; 128] = {
     m
 };
 
+/// Code points below this are classified by [`LOWER_TABLE`] (two-byte UTF-8 and ASCII).
+const TABLE_END: usize = 0x800;
+/// [`LOWER_TABLE`] entry of an alphanumeric char whose lowercase is not one char below
+/// `TABLE_END` (U+0130 'İ' → "i̇"): handled by `char::to_lowercase`.
+const SLOW: u16 = u16::MAX;
+
+/// For each code point below `TABLE_END`: 0 when not alphanumeric, else its lowercase code
+/// point (or [`SLOW`]). Built from `char::is_alphanumeric` and `char::to_lowercase`, so it
+/// agrees with them by construction.
+static LOWER_TABLE: LazyLock<Box<[u16]>> = LazyLock::new(|| {
+    (0..TABLE_END as u32)
+        .map(|cp| match char::from_u32(cp) {
+            Some(c) if c.is_alphanumeric() => {
+                let mut l = c.to_lowercase();
+                match (l.next(), l.next()) {
+                    (Some(x), None) if (x as usize) < TABLE_END && x != '\0' => x as u16,
+                    _ => SLOW,
+                }
+            }
+            _ => 0,
+        })
+        .collect()
+});
+
+/// U+2000..U+206F (General Punctuation: spaces, dashes, quotes, format characters) holds no
+/// alphanumeric character (checked by a test); curly quotes and dashes are common in news.
+const PUNCTUATION_BLOCK: std::ops::Range<u32> = 0x2000..0x2070;
+
 /// Reusable buffers so that shingling allocates nothing per shingle (or per document,
 /// once warmed up).
 #[derive(Debug, Default)]
@@ -43,61 +73,106 @@ impl Scratch {
     }
 
     /// Normalise `text` (see the module docs) into the internal buffer and return it.
+    ///
+    /// ASCII bytes take a branch-free path: every byte writes its lowercase form, or a space
+    /// for a separator, at the output position, which advances unless the byte is a separator
+    /// following another separator; word starts are recorded the same way. A trailing space
+    /// is dropped at the end. Invariant: `buf.len() >= pos + (bytes left) + 8`, so every write
+    /// is in bounds.
     pub fn normalize(&mut self, text: &str) -> &str {
-        let mut norm = std::mem::take(&mut self.norm).into_bytes();
-        let starts = &mut self.starts;
-        norm.clear();
-        starts.clear();
-        norm.reserve(text.len());
         let bytes = text.as_bytes();
-        let mut in_word = false;
+        let n = bytes.len();
+        let mut buf = std::mem::take(&mut self.norm).into_bytes();
+        buf.clear();
+        buf.resize(n + 8, 0);
+        let starts = &mut self.starts;
+        starts.clear();
+        // Words are at least one byte and separated by at least one: at most (n + 1) / 2.
+        starts.resize(n / 2 + 2, 0);
+        let table = &**LOWER_TABLE;
+        let mut pos = 0usize;
+        let mut words = 0usize;
+        // Whether the previous character was alphanumeric (inside a word).
+        let mut prev = false;
         let mut i = 0;
-        while i < bytes.len() {
+        while i < n {
             let b = bytes[i];
             if b < 0x80 {
-                // ASCII fast path: one table lookup gives "not alphanumeric" (0) or the
-                // lowercase byte.
                 let l = ASCII_MAP[b as usize];
+                let letter = l != 0;
+                buf[pos] = if letter { l } else { b' ' };
+                starts[words] = pos as u32;
+                words += usize::from(letter & !prev);
+                pos += usize::from(letter | prev);
+                prev = letter;
                 i += 1;
-                if l == 0 {
-                    in_word = false;
-                    continue;
-                }
-                if !in_word {
-                    if !norm.is_empty() {
-                        norm.push(b' ');
+                continue;
+            }
+            // Non-ASCII: `enc[..m]` is the lowercase form when alphanumeric (m = 0: not).
+            let mut enc = [0u8; 12];
+            let mut m = 0;
+            if b < 0xE0 {
+                // Two-byte UTF-8 (lead 0xC2..=0xDF; `text` is valid UTF-8 and `i` is on a
+                // boundary): decode by hand and classify with the table.
+                let cont = bytes.get(i + 1).copied().unwrap_or(0x80);
+                let cp = (usize::from(b & 0x1F) << 6) | usize::from(cont & 0x3F);
+                i += 2;
+                match table[cp] {
+                    0 => {}
+                    SLOW => {
+                        let c = char::from_u32(cp as u32).unwrap_or(char::REPLACEMENT_CHARACTER);
+                        for l in c.to_lowercase() {
+                            m += l.encode_utf8(&mut enc[m..]).len();
+                        }
                     }
-                    starts.push(norm.len() as u32);
-                    in_word = true;
+                    l => {
+                        let l = char::from_u32(u32::from(l)).unwrap_or(char::REPLACEMENT_CHARACTER);
+                        m = l.encode_utf8(&mut enc).len();
+                    }
                 }
-                norm.push(l);
+            } else {
+                let c = text[i..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
+                i += c.len_utf8();
+                if !PUNCTUATION_BLOCK.contains(&(c as u32)) && c.is_alphanumeric() {
+                    // At most three chars of at most four bytes.
+                    for l in c.to_lowercase() {
+                        m += l.encode_utf8(&mut enc[m..]).len();
+                    }
+                }
+            }
+            if m == 0 {
+                if prev {
+                    buf[pos] = b' ';
+                    pos += 1;
+                }
+                prev = false;
                 continue;
             }
-            // Non-ASCII: decode one char (`text` is valid UTF-8 and `i` is on a boundary).
-            let c = text[i..]
-                .chars()
-                .next()
-                .unwrap_or(char::REPLACEMENT_CHARACTER);
-            i += c.len_utf8();
-            if !c.is_alphanumeric() {
-                in_word = false;
-                continue;
+            if !prev {
+                starts[words] = pos as u32;
+                words += 1;
             }
-            if !in_word {
-                if !norm.is_empty() {
-                    norm.push(b' ');
-                }
-                starts.push(norm.len() as u32);
-                in_word = true;
+            prev = true;
+            // Keep the invariant: lowercase may be longer than the original.
+            let need = pos + m + (n - i) + 8;
+            if buf.len() < need {
+                buf.resize(need, 0);
             }
-            let mut buf = [0u8; 4];
-            for l in c.to_lowercase() {
-                norm.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
-            }
+            buf[pos..pos + m].copy_from_slice(&enc[..m]);
+            pos += m;
         }
-        debug_assert!(std::str::from_utf8(&norm).is_ok());
-        // SAFETY: only ASCII bytes and whole `char::encode_utf8` sequences were pushed.
-        self.norm = unsafe { String::from_utf8_unchecked(norm) };
+        if !prev && pos > 0 {
+            // The separator written after the last word.
+            pos -= 1;
+        }
+        buf.truncate(pos);
+        starts.truncate(words);
+        // Only ASCII and whole `char::encode_utf8` sequences are below `pos`.
+        self.norm = String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         &self.norm
     }
 
@@ -190,6 +265,21 @@ mod tests {
             let mut s = Scratch::new();
             proptest::prop_assert_eq!(s.normalize(&text), reference(&text));
             proptest::prop_assert_eq!(s.normalize(&ascii), reference(&ascii));
+        }
+    }
+
+    #[test]
+    fn table_paths_match_char_definition_for_every_char() {
+        let mut s = Scratch::new();
+        for cp in (0..0x3000u32).chain([0xFF21, 0x1D400, 0x10FFFF]) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let text = format!("a{c}b {c} x{c}{c}");
+            assert_eq!(s.normalize(&text), reference(&text), "U+{cp:04X}");
+        }
+        for cp in PUNCTUATION_BLOCK {
+            assert!(!char::from_u32(cp).is_some_and(char::is_alphanumeric));
         }
     }
 

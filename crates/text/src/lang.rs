@@ -53,10 +53,12 @@ impl StopMap {
     }
 }
 
+/// Up to 8 bytes as a little-endian `u64`, zero-padded.
 fn pack(word: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    b[..word.len()].copy_from_slice(word);
-    u64::from_le_bytes(b)
+    word.iter()
+        .take(8)
+        .enumerate()
+        .fold(0, |k, (i, &b)| k | u64::from(b) << (8 * i))
 }
 
 static STOP_MAP: LazyLock<StopMap> = LazyLock::new(|| {
@@ -142,13 +144,18 @@ fn by_stop_words(text: &str) -> Option<&'static str> {
                 i += 1;
             } else {
                 let c = char_at(text, i);
-                if !charclass::is_alphanumeric(c) {
-                    break;
-                }
-                sigma |= c == 'Σ';
                 let mut buf = [0u8; 4];
-                for l in c.to_lowercase() {
-                    lower.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                match charclass::lowercase_alphanumeric(c) {
+                    charclass::Lower::NotAlphanumeric => break,
+                    charclass::Lower::Char(l) => {
+                        lower.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                    }
+                    charclass::Lower::Other => {
+                        sigma |= c == 'Σ';
+                        for l in c.to_lowercase() {
+                            lower.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                        }
+                    }
                 }
                 i += c.len_utf8();
             }
