@@ -7,7 +7,7 @@
 //!
 //! Pipeline: this thread reads JSON Lines in chunks of raw lines
 //! ([`storyline_text::ingest::RawLines`], the reader behind `ingest::read_inputs`), then
-//! parses, cleans (`RawArticle::prepare`) and sketches (shingles, MinHash, band keys) every
+//! parses, cleans (`RawArticle::prepare_with`, minus language detection) and sketches (shingles, MinHash, band keys) every
 //! record of the chunk on all cores ([`Sketcher::sketch_par`]); a worker thread inserts the
 //! previous chunk into the index meanwhile (LSH queries, verification, union-find, store
 //! writes). Other inputs go through `read_inputs` and are sketched the same way. `--no-clean`
@@ -24,10 +24,14 @@ use storyline_store::{MemStore, RedbStore, Store};
 use storyline_text::ingest::{
     default_record_id, input_kind, parse_record, InputKind, RawLine, RawLines,
 };
-use storyline_text::{RawArticle, RecordError};
+use storyline_text::{PrepareOptions, RawArticle, RecordError};
 
 /// Articles prepared in parallel and handed to the index per batch (one store write each).
 const BATCH: usize = 2048;
+/// Cleaning as ingest does it, minus language detection: groups do not depend on it.
+const PREPARE: PrepareOptions = PrepareOptions {
+    detect_language: false,
+};
 /// Bad records reported individually before only counting them.
 const MAX_REPORTED_ERRORS: usize = 10;
 
@@ -265,7 +269,7 @@ fn owned(a: storyline_text::Article) -> Prepared {
 /// `--no-clean`: title + text as given; HTML-only records still need extraction.
 fn uncleaned(raw: RawArticle) -> Result<Prepared, RecordError> {
     if raw.text.is_none() {
-        return raw.prepare().map(owned);
+        return raw.prepare_with(&PREPARE).map(owned);
     }
     let published = raw
         .date
@@ -307,7 +311,7 @@ fn prepare_line(
                 if no_clean {
                     uncleaned(r)
                 } else {
-                    r.prepare().map(owned)
+                    r.prepare_with(&PREPARE).map(owned)
                 }
             })
         }

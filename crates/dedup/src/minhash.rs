@@ -97,10 +97,13 @@ fn block_mins_generic(a: &[u64; BLOCK], b: &[u64; BLOCK], hashes: &[u64]) -> [u3
     m
 }
 
-/// AVX2 kernel: the 16 permutations as four vectors of four 64-bit lanes. With `h < 2^32`,
-/// `a * h + b = lo32(a) * h + (hi32(a) * h << 32) + b (mod 2^64)`: two 32x32→64 multiplies per
-/// lane (`vpmuludq`). The high halves of two result vectors are interleaved into one vector of
-/// eight `u32` for an unsigned minimum; the interleaving is undone at the end.
+/// AVX2 kernel. With `h < 2^32` and `a = hi * 2^32 + lo`:
+/// `(a * h + b) mod 2^64 >> 32 = ((lo * h + b) mod 2^64 >> 32) + hi * h  (mod 2^32)`.
+/// So per eight permutations: two 32x32→64 multiplies (`vpmuludq`) and two 64-bit adds give
+/// `lo * h + b` for the even and the odd ones, their high halves are interleaved into one
+/// vector of eight `u32`, and one 32-bit multiply (`vpmulld`) adds `hi * h` for all eight;
+/// then an unsigned minimum. Lane `2k` of a group holds permutation `k`, lane `2k + 1`
+/// permutation `4 + k`; the order is undone at the end.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn block_mins_avx2(a: &[u64; BLOCK], b: &[u64; BLOCK], hashes: &[u64]) -> [u32; BLOCK] {
@@ -108,43 +111,37 @@ unsafe fn block_mins_avx2(a: &[u64; BLOCK], b: &[u64; BLOCK], hashes: &[u64]) ->
     // SAFETY (whole body): AVX2 is enabled for this function and checked by the caller; loads
     // and stores are unaligned (`loadu`/`storeu`) of in-bounds 32-byte ranges of arrays.
     let load = |p: &[u64], i: usize| _mm256_loadu_si256(p[4 * i..4 * i + 4].as_ptr().cast());
-    let (a0, a1, a2, a3) = (load(a, 0), load(a, 1), load(a, 2), load(a, 3));
-    let (b0, b1, b2, b3) = (load(b, 0), load(b, 1), load(b, 2), load(b, 3));
-    let (h0, h1, h2, h3) = (
-        _mm256_srli_epi64::<32>(a0),
-        _mm256_srli_epi64::<32>(a1),
-        _mm256_srli_epi64::<32>(a2),
-        _mm256_srli_epi64::<32>(a3),
-    );
-    let perm4 = |alo: __m256i, ahi: __m256i, bv: __m256i, hv: __m256i| {
-        let lo = _mm256_mul_epu32(alo, hv);
-        let hi = _mm256_slli_epi64::<32>(_mm256_mul_epu32(ahi, hv));
-        _mm256_add_epi64(_mm256_add_epi64(lo, hi), bv)
-    };
-    let mut m01 = _mm256_set1_epi32(-1);
-    let mut m23 = _mm256_set1_epi32(-1);
+    // Group g covers permutations 8g..8g+8: `e` = first four (64-bit lanes), `o` = last four.
+    let (ae0, ao0, ae1, ao1) = (load(a, 0), load(a, 1), load(a, 2), load(a, 3));
+    let (be0, bo0, be1, bo1) = (load(b, 0), load(b, 1), load(b, 2), load(b, 3));
+    // High halves of `a`, interleaved like the results: [e0, o0, e1, o1, ...] as u32.
+    let hi =
+        |e: __m256i, o: __m256i| _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(e), o);
+    let (ah0, ah1) = (hi(ae0, ao0), hi(ae1, ao1));
+    let mut m0 = _mm256_set1_epi32(-1);
+    let mut m1 = _mm256_set1_epi32(-1);
     for &h in hashes {
-        let hv = _mm256_set1_epi64x((h & 0xFFFF_FFFF) as i64);
-        let r0 = perm4(a0, h0, b0, hv);
-        let r1 = perm4(a1, h1, b1, hv);
-        let r2 = perm4(a2, h2, b2, hv);
-        let r3 = perm4(a3, h3, b3, hv);
-        // 32-bit lanes: even = high half of r0 (r2), odd = high half of r1 (r3).
-        let x01 = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(r0), r1);
-        let x23 = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(r2), r3);
-        m01 = _mm256_min_epu32(m01, x01);
-        m23 = _mm256_min_epu32(m23, x23);
+        // `vpmuludq` reads the low 32 bits of each 64-bit lane, so one broadcast serves both.
+        let hv = _mm256_set1_epi32(h as u32 as i32);
+        let e0 = _mm256_add_epi64(_mm256_mul_epu32(ae0, hv), be0);
+        let o0 = _mm256_add_epi64(_mm256_mul_epu32(ao0, hv), bo0);
+        let e1 = _mm256_add_epi64(_mm256_mul_epu32(ae1, hv), be1);
+        let o1 = _mm256_add_epi64(_mm256_mul_epu32(ao1, hv), bo1);
+        let r0 = _mm256_add_epi32(hi(e0, o0), _mm256_mullo_epi32(ah0, hv));
+        let r1 = _mm256_add_epi32(hi(e1, o1), _mm256_mullo_epi32(ah1, hv));
+        m0 = _mm256_min_epu32(m0, r0);
+        m1 = _mm256_min_epu32(m1, r1);
     }
-    let mut v01 = [0u32; 8];
-    let mut v23 = [0u32; 8];
-    _mm256_storeu_si256(v01.as_mut_ptr().cast(), m01);
-    _mm256_storeu_si256(v23.as_mut_ptr().cast(), m23);
+    let mut v0 = [0u32; 8];
+    let mut v1 = [0u32; 8];
+    _mm256_storeu_si256(v0.as_mut_ptr().cast(), m0);
+    _mm256_storeu_si256(v1.as_mut_ptr().cast(), m1);
     let mut out = [0u32; BLOCK];
-    for j in 0..4 {
-        out[j] = v01[2 * j];
-        out[4 + j] = v01[2 * j + 1];
-        out[8 + j] = v23[2 * j];
-        out[12 + j] = v23[2 * j + 1];
+    for k in 0..4 {
+        out[k] = v0[2 * k];
+        out[4 + k] = v0[2 * k + 1];
+        out[8 + k] = v1[2 * k];
+        out[12 + k] = v1[2 * k + 1];
     }
     out
 }

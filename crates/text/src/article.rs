@@ -45,11 +45,34 @@ pub struct RawArticle {
     pub extra: BTreeMap<String, String>,
 }
 
+/// Options for [`RawArticle::prepare_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrepareOptions {
+    /// Detect the language when the record names none. Default true; callers that never read
+    /// [`Article::lang`] (near-duplicate detection) turn it off to save its cost. Everything
+    /// else is prepared the same either way.
+    pub detect_language: bool,
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        PrepareOptions {
+            detect_language: true,
+        }
+    }
+}
+
 impl RawArticle {
     /// Cleans the record into an [`Article`]: extracts the main text from HTML, removes boilerplate,
     /// finds a title when none is given, resolves the date (field, then URL, then text) and the
     /// language (field, else detected).
     pub fn prepare(self) -> Result<Article, RecordError> {
+        self.prepare_with(&PrepareOptions::default())
+    }
+
+    /// [`RawArticle::prepare`] with options; without `detect_language`, `lang` is the record's
+    /// own field only.
+    pub fn prepare_with(self, opts: &PrepareOptions) -> Result<Article, RecordError> {
         let RawArticle {
             id,
             title,
@@ -107,7 +130,7 @@ impl RawArticle {
             .or(html_lang)
             .map(|l| lang::normalize_code(&l))
             .filter(|l| !l.is_empty())
-            .or_else(|| lang::detect(&text));
+            .or_else(|| opts.detect_language.then(|| lang::detect(&text)).flatten());
         Ok(Article {
             id,
             title: found_title,
@@ -172,6 +195,27 @@ mod tests {
             "2024-03-18"
         );
         assert_eq!(a.lang.as_deref(), Some("en"));
+    }
+
+    #[test]
+    fn prepare_without_language_detection_differs_only_in_lang() {
+        let raw = RawArticle {
+            id: "a".into(),
+            text: Some(
+                "World\n\nPort strike ends\nDock workers returned on Monday, union leaders said."
+                    .into(),
+            ),
+            ..RawArticle::default()
+        };
+        let full = raw.clone().prepare().unwrap();
+        let fast = raw
+            .prepare_with(&PrepareOptions {
+                detect_language: false,
+            })
+            .unwrap();
+        assert_eq!(full.lang.as_deref(), Some("en"));
+        assert_eq!(fast.lang, None);
+        assert_eq!(Article { lang: None, ..full }, fast);
     }
 
     #[test]
