@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use storyline_store::{Op, Store, META_TABLE};
 
-use crate::lsh::{band_keys, optimal_params, BandIndex, MixBuild};
+use crate::lsh::{band_keys, optimal_params_equal_weights, BandIndex, MixBuild};
 use crate::minhash::{estimate_jaccard, Permutations};
 use crate::normalize::Scratch;
 use crate::{Error, Result};
@@ -122,7 +122,7 @@ impl DedupConfig {
         if let Some(&p) = cache.lock().ok().as_ref().and_then(|c| c.get(&key)) {
             return p;
         }
-        let p = optimal_params(self.threshold, self.num_perm, 0.5, 0.5);
+        let p = optimal_params_equal_weights(self.threshold, self.num_perm);
         if let Ok(mut c) = cache.lock() {
             c.insert(key, p);
         }

@@ -47,6 +47,33 @@ pub fn weighted_error(threshold: f64, b: usize, r: usize, fp_w: f64, fn_w: f64) 
     fp * fp_w + fneg * fn_w
 }
 
+/// [`optimal_params`] with equal weights for common settings, precomputed: the search takes
+/// tens of milliseconds, a noticeable share of a short run. A test checks every entry against
+/// the search. `(threshold, num_perm, (bands, rows))`.
+pub const KNOWN_PARAMS: [(f64, usize, (usize, usize)); 12] = [
+    (0.5, 64, (14, 4)),
+    (0.5, 128, (25, 5)),
+    (0.5, 256, (42, 6)),
+    (0.7, 64, (8, 8)),
+    (0.7, 128, (14, 9)),
+    (0.7, 256, (25, 10)),
+    (0.8, 64, (5, 11)),
+    (0.8, 128, (9, 13)),
+    (0.8, 256, (17, 15)),
+    (0.9, 64, (3, 21)),
+    (0.9, 128, (5, 25)),
+    (0.9, 256, (9, 28)),
+];
+
+/// `optimal_params(threshold, num_perm, 0.5, 0.5)`, from [`KNOWN_PARAMS`] when listed.
+pub fn optimal_params_equal_weights(threshold: f64, num_perm: usize) -> (usize, usize) {
+    KNOWN_PARAMS
+        .iter()
+        .find(|(t, n, _)| *t == threshold && *n == num_perm)
+        .map(|&(_, _, p)| p)
+        .unwrap_or_else(|| optimal_params(threshold, num_perm, 0.5, 0.5))
+}
+
 /// `(bands, rows)` minimising `fp_w * FP + fn_w * FN` for a Jaccard `threshold`.
 pub fn optimal_params(threshold: f64, num_perm: usize, fp_w: f64, fn_w: f64) -> (usize, usize) {
     let mut best = (0, 0);
@@ -184,20 +211,7 @@ mod tests {
     /// Reference values printed by datasketch 2.0.0's `_optimal_param(t, n, 0.5, 0.5)`.
     #[test]
     fn matches_datasketch_optimal_param() {
-        let cases = [
-            (0.5, 64, (14, 4)),
-            (0.5, 128, (25, 5)),
-            (0.5, 256, (42, 6)),
-            (0.7, 64, (8, 8)),
-            (0.7, 128, (14, 9)),
-            (0.7, 256, (25, 10)),
-            (0.8, 64, (5, 11)),
-            (0.8, 128, (9, 13)),
-            (0.8, 256, (17, 15)),
-            (0.9, 64, (3, 21)),
-            (0.9, 128, (5, 25)),
-            (0.9, 256, (9, 28)),
-        ];
+        let cases = KNOWN_PARAMS;
         for (t, n, want) in cases {
             assert_eq!(optimal_params(t, n, 0.5, 0.5), want, "t={t} n={n}");
         }

@@ -56,6 +56,36 @@ static LOWER_TABLE: LazyLock<Box<[u16]>> = LazyLock::new(|| {
 /// alphanumeric character (checked by a test); curly quotes and dashes are common in news.
 const PUNCTUATION_BLOCK: std::ops::Range<u32> = 0x2000..0x2070;
 
+/// The branch-free ASCII loop of [`Scratch::normalize`] over the ASCII prefix of `bytes`;
+/// returns its length. A separate function so that its state stays in registers.
+#[inline(never)]
+fn ascii_run(
+    bytes: &[u8],
+    buf: &mut [u8],
+    starts: &mut [u32],
+    pos: &mut usize,
+    words: &mut usize,
+    prev: &mut bool,
+) -> usize {
+    let (mut p, mut w, mut pr) = (*pos, *words, *prev);
+    let mut n = 0;
+    for &b in bytes {
+        if b >= 0x80 {
+            break;
+        }
+        let l = ASCII_MAP[b as usize];
+        let letter = l != 0;
+        buf[p] = if letter { l } else { b' ' };
+        starts[w] = p as u32;
+        w += usize::from(letter & !pr);
+        p += usize::from(letter | pr);
+        pr = letter;
+        n += 1;
+    }
+    (*pos, *words, *prev) = (p, w, pr);
+    n
+}
+
 /// Reusable buffers so that shingling allocates nothing per shingle (or per document,
 /// once warmed up).
 #[derive(Debug, Default)]
@@ -98,14 +128,15 @@ impl Scratch {
         while i < n {
             let b = bytes[i];
             if b < 0x80 {
-                let l = ASCII_MAP[b as usize];
-                let letter = l != 0;
-                buf[pos] = if letter { l } else { b' ' };
-                starts[words] = pos as u32;
-                words += usize::from(letter & !prev);
-                pos += usize::from(letter | prev);
-                prev = letter;
-                i += 1;
+                let run = ascii_run(
+                    &bytes[i..],
+                    &mut buf,
+                    starts,
+                    &mut pos,
+                    &mut words,
+                    &mut prev,
+                );
+                i += run;
                 continue;
             }
             // Non-ASCII: `enc[..m]` is the lowercase form when alphanumeric (m = 0: not).
