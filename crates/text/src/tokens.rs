@@ -1,7 +1,7 @@
 //! Word tokens, per-language stop words and a light (Snowball) stemmer.
 
-use std::cell::RefCell;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::RefCell;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use rust_stemmers::{Algorithm, Stemmer};
