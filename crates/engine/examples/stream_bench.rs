@@ -87,7 +87,7 @@ fn main() {
             text.push_str(rng.pick(names));
             for _ in 0..18 {
                 text.push(' ');
-                text.push_str(if rng.next() % 3 == 0 {
+                text.push_str(if rng.next().is_multiple_of(3) {
                     rng.pick(topic)
                 } else {
                     rng.pick(&common)
