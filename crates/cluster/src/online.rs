@@ -206,30 +206,14 @@ impl OnlineClusterer {
     pub fn candidates(&self, v: &DocVector) -> Vec<(u32, [f32; FEATURES])> {
         let cfg = self.cfg();
         let keys = query_keys(v, cfg.query_terms);
-        let mut hits: Vec<u32> = keys
+        let hits = keys
             .iter()
             .filter_map(|k| self.postings.get(k))
             .flatten()
-            .copied()
-            .collect();
-        hits.sort_unstable();
-        // Events sharing the most keys first; by default only the best `max_candidates` are scored.
-        let mut ids: Vec<(u32, u32)> = Vec::new();
-        for e in hits {
-            match ids.last_mut() {
-                Some((last, n)) if *last == e => *n += 1,
-                _ => ids.push((e, 1)),
-            }
-        }
-        if ids.len() > cfg.max_candidates {
-            ids.select_nth_unstable_by(cfg.max_candidates - 1, |a, b| {
-                b.1.cmp(&a.1).then(a.0.cmp(&b.0))
-            });
-            ids.truncate(cfg.max_candidates);
-            ids.sort_unstable();
-        }
+            .copied();
+        // Events sharing the most keys; by default only the best `max_candidates` are scored.
+        let ids = most_hits(hits, cfg.max_candidates);
         ids.into_iter()
-            .map(|(e, _)| e)
             .filter(|&c| {
                 let e = &self.events[c as usize];
                 match (v.published, e.first, e.last) {
@@ -333,7 +317,7 @@ impl OnlineClusterer {
     fn link_storyline(&mut self, eid: u32) {
         let cfg = self.cfg();
         let me = &self.events[eid as usize];
-        let mut hits: Vec<u32> = me
+        let hits = me
             .sum
             .entities
             .top_ids(cfg.query_terms / 2)
@@ -341,30 +325,15 @@ impl OnlineClusterer {
             .filter_map(|id| self.postings.get(&(ENTITY_KEY | u64::from(id))))
             .flatten()
             .copied()
-            .filter(|&o| o != eid)
-            .collect();
-        hits.sort_unstable();
-        let mut others: Vec<(u32, u32)> = Vec::new();
-        for o in hits {
-            match others.last_mut() {
-                Some((last, n)) if *last == o => *n += 1,
-                _ => others.push((o, 1)),
-            }
-        }
+            .filter(|&o| o != eid);
         // By default the events sharing the most top entities, as many as `max_candidates`.
-        if others.len() > cfg.max_candidates {
-            others.select_nth_unstable_by(cfg.max_candidates - 1, |a, b| {
-                b.1.cmp(&a.1).then(a.0.cmp(&b.0))
-            });
-            others.truncate(cfg.max_candidates);
-        }
+        let others = most_hits(hits, cfg.max_candidates);
         let no_time = Weights {
             half_life_days: 0.0,
             ..cfg.weights
         };
         let links: Vec<u32> = others
             .into_iter()
-            .map(|(o, _)| o)
             .filter(|&o| {
                 let other = &self.events[o as usize];
                 if let (Some(f1), Some(l1), Some(f2), Some(l2)) =
@@ -400,6 +369,27 @@ impl OnlineClusterer {
     }
 }
 
+/// The (at most `k`) ids occurring most often in `hits`, ties by smaller id, in id order.
+fn most_hits(hits: impl Iterator<Item = u32>, k: usize) -> Vec<u32> {
+    let mut hits: Vec<u32> = hits.collect();
+    hits.sort_unstable();
+    let mut counted: Vec<(u32, u32)> = Vec::new();
+    for e in hits {
+        match counted.last_mut() {
+            Some((last, n)) if *last == e => *n += 1,
+            _ => counted.push((e, 1)),
+        }
+    }
+    if counted.len() > k {
+        if k > 0 {
+            counted.select_nth_unstable_by(k - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        counted.truncate(k);
+        counted.sort_unstable();
+    }
+    counted.into_iter().map(|(e, _)| e).collect()
+}
+
 /// Index keys of a vector: its top body terms, and its top entities (in a separate key space).
 fn query_keys(v: &DocVector, k: usize) -> Vec<u64> {
     let mut keys: Vec<u64> = v.body.top_ids(k).into_iter().map(u64::from).collect();
@@ -410,4 +400,58 @@ fn query_keys(v: &DocVector, k: usize) -> Vec<u64> {
             .map(|id| ENTITY_KEY | u64::from(id)),
     );
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storyline_text::Article;
+
+    fn feats(text: &str) -> Features {
+        Features::of(&Article::from_text("x", text).unwrap())
+    }
+
+    const DAY: i64 = 86_400;
+
+    #[test]
+    fn most_hits_keeps_the_most_frequent_ids() {
+        assert_eq!(most_hits([5, 3, 5, 9, 3, 5, 1].into_iter(), 2), vec![3, 5]);
+        assert_eq!(most_hits([2, 1].into_iter(), 5), vec![1, 2]);
+        assert!(most_hits([1, 2].into_iter(), 0).is_empty());
+    }
+
+    #[test]
+    fn same_event_joins_and_other_news_starts_a_new_event() {
+        let mut c = OnlineClusterer::new(ClusterConfig::default());
+        let a = c.add(
+            &feats("Port strike halts Rotterdam\nDock workers in Rotterdam walked out on Monday over pay, halting container traffic, the FNV union said."),
+            Some(0),
+        );
+        let b = c.add(
+            &feats("Rotterdam dockers strike over pay\nContainer traffic in Rotterdam stopped on Monday as dock workers walked out over pay, the FNV union said."),
+            Some(DAY / 2),
+        );
+        let m = c.add(
+            &feats("Measles outbreak in Marlow County\nHealth officials in Marlow County confirmed five measles cases among unvaccinated children."),
+            Some(DAY),
+        );
+        assert!(a.new_event && !b.new_event && m.new_event);
+        assert_eq!(a.event, b.event);
+        assert_ne!(a.event, m.event);
+        assert_eq!(c.events()[a.event as usize].members.len(), 2);
+    }
+
+    #[test]
+    fn the_event_window_separates_repeats_and_storylines_link_them() {
+        let text = "Port strike halts Rotterdam\nDock workers in Rotterdam walked out over pay, halting container traffic, the FNV union said.";
+        let mut c = OnlineClusterer::new(ClusterConfig::default());
+        let first = c.add(&feats(text), Some(0));
+        // The same story ten days later is a new event (window 3 days) of the same storyline.
+        let later = c.add(&feats(text), Some(10 * DAY));
+        assert_ne!(first.event, later.event);
+        assert_eq!(c.storyline_of(first.event), c.storyline_of(later.event));
+        // A year later is beyond the storyline window too.
+        let next_year = c.add(&feats(text), Some(365 * DAY));
+        assert_ne!(c.storyline_of(next_year.event), c.storyline_of(first.event));
+    }
 }
