@@ -132,7 +132,7 @@ pub struct Placement {
 /// storylines.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OnlineClusterer {
-    pub config: ClusterConfigState,
+    pub config: ClusterConfig,
     pub model: Model,
     events: Vec<Event>,
     /// Posting lists: term key → recently active event ids.
@@ -144,16 +144,12 @@ pub struct OnlineClusterer {
     arrivals: usize,
 }
 
-/// The configuration as stored with the clusterer state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct ClusterConfigState(pub Option<ClusterConfig>);
-
 const ENTITY_KEY: u64 = 1 << 40;
 
 impl OnlineClusterer {
     pub fn new(config: ClusterConfig) -> OnlineClusterer {
         OnlineClusterer {
-            config: ClusterConfigState(Some(config)),
+            config,
             ..OnlineClusterer::default()
         }
     }
@@ -172,7 +168,7 @@ impl OnlineClusterer {
     }
 
     fn cfg(&self) -> ClusterConfig {
-        self.config.0.unwrap_or_default()
+        self.config
     }
 
     pub fn events(&self) -> &[Event] {

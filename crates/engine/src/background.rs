@@ -4,13 +4,12 @@
 use std::sync::LazyLock;
 
 use storyline_cluster::Model;
-use storyline_text::ingest::{parse_record, IngestOptions};
+use storyline_text::ingest::parse_record;
 use storyline_text::Features;
 
 const SAMPLE: &str = include_str!("../../../data/sample/articles.jsonl");
 
 static BACKGROUND: LazyLock<Model> = LazyLock::new(|| {
-    let _ = IngestOptions::default();
     let mut model = Model::new();
     for (i, line) in SAMPLE.lines().enumerate() {
         let Ok(raw) = parse_record(line.as_bytes(), format!("bg:{i}")) else {
