@@ -238,10 +238,7 @@ impl OnlineClusterer {
                 .probability(f)
         } else {
             let centroid = &self.events[c as usize].sum;
-            let no_time = Weights {
-                half_life_days: 0.0,
-                ..cfg.weights
-            };
+            let no_time = cfg.weights.without_time();
             Signals::between(v, centroid).score(&no_time, v, centroid)
         }
     }
@@ -324,10 +321,7 @@ impl OnlineClusterer {
             .filter(|&o| o != eid);
         // By default the events sharing the most top entities, as many as `max_candidates`.
         let others = most_hits(hits, cfg.max_candidates);
-        let no_time = Weights {
-            half_life_days: 0.0,
-            ..cfg.weights
-        };
+        let no_time = cfg.weights.without_time();
         let links: Vec<u32> = others
             .into_iter()
             .filter(|&o| {

@@ -255,20 +255,11 @@ fn shared_terms(
     model: &Model,
     k: usize,
 ) -> Vec<String> {
-    let mut contrib: Vec<(u32, f32)> = Vec::new();
-    let (x, y) = (&va.body.0, &vb.body.0);
-    let (mut i, mut j) = (0, 0);
-    while i < x.len() && j < y.len() {
-        match x[i].0.cmp(&y[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                contrib.push((x[i].0, x[i].1 * y[j].1));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let mut contrib: Vec<(u32, f32)> = va
+        .body
+        .common(&vb.body)
+        .map(|(id, x, y)| (id, x * y))
+        .collect();
     contrib.sort_by(|p, q| q.1.total_cmp(&p.1).then(p.0.cmp(&q.0)));
     // Show a surface word for each stem, as first written in article A.
     let analyzer = Analyzer::for_lang(&fa.lang);

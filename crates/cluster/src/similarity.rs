@@ -45,6 +45,16 @@ impl Default for Weights {
     }
 }
 
+impl Weights {
+    /// The same weights with no time decay (for comparisons where time is a gate, not a score).
+    pub fn without_time(&self) -> Weights {
+        Weights {
+            half_life_days: 0.0,
+            ..*self
+        }
+    }
+}
+
 impl Signals {
     pub fn between(a: &DocVector, b: &DocVector) -> Signals {
         Signals {

@@ -45,21 +45,32 @@ impl SparseVec {
         self
     }
 
-    pub fn dot(&self, other: &SparseVec) -> f32 {
+    /// The terms both vectors have: `(id, weight here, weight there)`, in id order.
+    pub fn common<'a>(
+        &'a self,
+        other: &'a SparseVec,
+    ) -> impl Iterator<Item = (u32, f32, f32)> + 'a {
         let (a, b) = (&self.0, &other.0);
-        let (mut i, mut j, mut s) = (0, 0, 0.0);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    s += a[i].1 * b[j].1;
-                    i += 1;
-                    j += 1;
+        let (mut i, mut j) = (0, 0);
+        std::iter::from_fn(move || {
+            while i < a.len() && j < b.len() {
+                match a[i].0.cmp(&b[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        let hit = (a[i].0, a[i].1, b[j].1);
+                        i += 1;
+                        j += 1;
+                        return Some(hit);
+                    }
                 }
             }
-        }
-        s
+            None
+        })
+    }
+
+    pub fn dot(&self, other: &SparseVec) -> f32 {
+        self.common(other).map(|(_, x, y)| x * y).sum()
     }
 
     /// Cosine with precomputed norms (`self` of norm `na`, `other` of norm `nb`).

@@ -31,14 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(|j| match mode {
                         "score" => {
                             let s = Signals::between(&vecs[i], &vecs[j]);
-                            s.score(
-                                &Weights {
-                                    half_life_days: 0.0,
-                                    ..Weights::default()
-                                },
-                                &vecs[i],
-                                &vecs[j],
-                            )
+                            s.score(&Weights::default().without_time(), &vecs[i], &vecs[j])
                         }
                         _ => MergeModel::builtin().probability(&features(&vecs[i], &vecs[j], 1)),
                     })
