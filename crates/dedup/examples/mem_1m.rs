@@ -61,15 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let end = (start + batch).min(n);
         let ids: Vec<String> = (start..end).map(|i| format!("a{i}")).collect();
         let texts: Vec<String> = (start..end).map(article).collect();
-        let docs: Vec<DocRef<'_>> = ids
-            .iter()
-            .zip(&texts)
-            .map(|(id, text)| DocRef {
-                id,
-                text,
-                published: None,
-            })
-            .collect();
+        let docs = DocRef::undated(&ids, &texts);
         idx.insert_batch(&docs)?;
         start = end;
     }

@@ -146,6 +146,20 @@ pub struct DocRef<'a> {
     pub published: Option<i64>,
 }
 
+impl<'a> DocRef<'a> {
+    /// Undated documents from parallel id and text slices (the shorter one bounds the batch).
+    pub fn undated(ids: &'a [String], texts: &'a [String]) -> Vec<DocRef<'a>> {
+        ids.iter()
+            .zip(texts)
+            .map(|(id, text)| DocRef {
+                id,
+                text,
+                published: None,
+            })
+            .collect()
+    }
+}
+
 /// Group membership of one document, as of the end of the batch that reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {

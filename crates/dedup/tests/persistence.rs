@@ -174,15 +174,7 @@ fn kill9_child_inserter() {
                 texts.push(edited(&article(n - 1)));
             }
         }
-        let docs: Vec<DocRef<'_>> = ids
-            .iter()
-            .zip(&texts)
-            .map(|(id, text)| DocRef {
-                id,
-                text,
-                published: None,
-            })
-            .collect();
+        let docs = DocRef::undated(&ids, &texts);
         idx.insert_batch(&docs).unwrap();
         for id in &ids {
             writeln!(out, "ack {id}").unwrap();
