@@ -199,6 +199,15 @@ class UF:
 
 # --------------------------------------------------------------------------- anchors
 
+def group_by_queries(lsh, mhs):
+    """Union-find over each signature's LSH query candidates; returns a group per document."""
+    uf = UF(len(mhs))
+    for i, m in enumerate(mhs):
+        for j in lsh.query(m):
+            uf.union(i, j)
+    return [uf.find(i) for i in range(len(mhs))]
+
+
 def anchor_datasketch(ids, texts):
     from datasketch import MinHash, MinHashLSH
     t0 = time.perf_counter()
@@ -207,12 +216,7 @@ def anchor_datasketch(ids, texts):
     lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
     for i, m in enumerate(mhs):
         lsh.insert(i, m)
-    uf = UF(len(ids))
-    for i, m in enumerate(mhs):
-        for j in lsh.query(m):
-            uf.union(i, j)
-    groups = [uf.find(i) for i in range(len(ids))]
-    return time.perf_counter() - t0, groups
+    return time.perf_counter() - t0, group_by_queries(lsh, mhs)
 
 
 def anchor_rensa(ids, texts):
@@ -226,12 +230,7 @@ def anchor_rensa(ids, texts):
         m.update(s)
         mhs.append(m)
         lsh.insert(i, m)
-    uf = UF(len(ids))
-    for i, m in enumerate(mhs):
-        for j in lsh.query(m):
-            uf.union(i, j)
-    groups = [uf.find(i) for i in range(len(ids))]
-    return time.perf_counter() - t0, groups
+    return time.perf_counter() - t0, group_by_queries(lsh, mhs)
 
 
 # datasketch picks (9 bands, 13 rows) for 0.8/128; rensa needs bands dividing num_perm,
