@@ -34,6 +34,10 @@ pub struct ClusterConfig {
     pub event_threshold: f32,
     /// By default 3 days: maximum gap between an article and the event's latest article.
     pub event_window_days: f32,
+    /// By default 0.15: subtracted from the merge score when only one of the article and the
+    /// event has a publication time, so the time gate cannot be checked; an article with no
+    /// time evidence must agree more in content to join a dated event (and vice versa).
+    pub undated_margin: f32,
     /// By default 0.35: minimum entity cosine between two events of one storyline.
     pub storyline_entities: f32,
     /// By default 0.10: minimum combined (time-free) similarity between two events of one storyline.
@@ -57,6 +61,7 @@ impl Default for ClusterConfig {
             learned: false,
             event_threshold: 0.45,
             event_window_days: 3.0,
+            undated_margin: 0.15,
             storyline_entities: 0.35,
             storyline_similarity: 0.10,
             storyline_window_days: 60.0,
@@ -188,7 +193,15 @@ impl OnlineClusterer {
         let best = self
             .candidates(&v)
             .into_iter()
-            .map(|(c, f)| (c, self.merge_score(&v, c, &f)))
+            .map(|(c, f)| {
+                let dated_event = self.events[c as usize].last.is_some();
+                let margin = if dated_event != v.published.is_some() {
+                    cfg.undated_margin
+                } else {
+                    0.0
+                };
+                (c, self.merge_score(&v, c, &f) - margin)
+            })
             .fold(None, |best: Option<(u32, f32)>, (c, s)| match best {
                 Some((_, b)) if b >= s => best,
                 _ => Some((c, s)),

@@ -1,7 +1,7 @@
 //! Grid over the event threshold of the online clusterer on a labelled corpus:
 //! `cargo run --release -p storyline-engine --example tune_clusters -- FILE.jsonl [LABEL]`.
 //! Prints B³ F1 per threshold. Other parameters can be overridden for exploration with
-//! `TUNE_WINDOW` (event window, days), `TUNE_WEIGHTS` ("body,head,entities"); the shipped default
+//! `TUNE_WINDOW` (event window, days), `TUNE_WEIGHTS` ("body,head,entities"), `TUNE_UNDATED` (undated margin); the shipped default
 //! configuration is one fixed value for all data.
 
 use storyline_cluster::Weights;
@@ -19,6 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut base = ClusterConfig::default();
     if let Some(w) = env_f32("TUNE_WINDOW") {
         base.event_window_days = w;
+    }
+    if let Some(m) = env_f32("TUNE_UNDATED") {
+        base.undated_margin = m;
     }
     if let Ok(w) = std::env::var("TUNE_WEIGHTS") {
         let v: Vec<f32> = w.split(',').filter_map(|x| x.parse().ok()).collect();
