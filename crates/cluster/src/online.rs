@@ -6,8 +6,11 @@
 //! stays bounded as events accumulate: every posting list keeps only its most recently active
 //! events (by default 64). The article joins the most similar event when the combined similarity
 //! reaches the event threshold and the time gap fits the event window; otherwise it starts a new
-//! event (first-story detection). Events inactive for longer than the window are evicted from the
-//! index (they stay in the results).
+//! event (first-story detection). Events whose latest article is older than the retention (by
+//! default the storyline window, 60 days, behind the newest article seen) are evicted: their
+//! centroids are dropped and they leave the index, so memory and per-article cost depend on the
+//! active events only. Evicted events keep their members and times (they stay in the results).
+//! Sweeps run every 1,024 arrivals; undated articles are compared with the events still indexed.
 //!
 //! Storylines link events: when an event is created or grows, it is compared with other events
 //! sharing its top entities; when entity similarity, topical similarity and the time gap all fit
@@ -44,6 +47,10 @@ pub struct ClusterConfig {
     pub storyline_similarity: f32,
     /// By default 60 days: maximum gap between two events of one storyline.
     pub storyline_window_days: f32,
+    /// By default 0, meaning `max(event_window_days, storyline_window_days)`: events whose latest
+    /// article is older than this (in days, behind the newest article seen) are evicted.
+    #[serde(default)]
+    pub retention_days: f32,
     /// By default 300: centroid terms kept per event.
     pub centroid_terms: usize,
     /// By default 12: top terms and entities per article used to find candidate events.
@@ -65,6 +72,7 @@ impl Default for ClusterConfig {
             storyline_entities: 0.35,
             storyline_similarity: 0.10,
             storyline_window_days: 60.0,
+            retention_days: 0.0,
             centroid_terms: 300,
             query_terms: 12,
             posting_cap: 64,
@@ -86,9 +94,18 @@ pub struct Event {
     norms: [f32; 7],
     pub first: Option<i64>,
     pub last: Option<i64>,
+    /// True once the event was evicted: its centroid is dropped and it is out of the index. A
+    /// member added directly (a late duplicate of one of its articles) revives it.
+    #[serde(default)]
+    evicted: bool,
 }
 
 impl Event {
+    /// True when the event was evicted (see [`ClusterConfig::retention_days`]).
+    pub fn is_evicted(&self) -> bool {
+        self.evicted
+    }
+
     /// The centroid: every summed sub-vector normalised; `published` is the latest member's time.
     pub fn centroid(&self) -> DocVector {
         let mut c = self.sum.clone();
@@ -107,6 +124,7 @@ impl Event {
 
     /// Adds a member. Sub-vectors are cut back to `keep` terms once they reach twice that.
     fn add(&mut self, idx: usize, v: &DocVector, keep: usize) {
+        self.evicted = false;
         for (sum, x) in self.sum.fields_mut().into_iter().zip(v.fields()) {
             sum.add_scaled(x, 1.0);
             if sum.len() >= 2 * keep {
@@ -147,7 +165,16 @@ pub struct OnlineClusterer {
     /// Overrides the built-in merge model.
     merge: Option<MergeModel>,
     arrivals: usize,
+    /// The newest publication time seen.
+    #[serde(default)]
+    now: Option<i64>,
+    /// Events evicted so far (their centroids dropped).
+    #[serde(default)]
+    evicted: usize,
 }
+
+/// Arrivals between two eviction sweeps.
+const SWEEP_EVERY: usize = 1024;
 
 const ENTITY_KEY: u64 = 1 << 40;
 
@@ -178,6 +205,47 @@ impl OnlineClusterer {
 
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    /// The number of evictions so far (events inactive for longer than the retention).
+    pub fn evicted(&self) -> usize {
+        self.evicted
+    }
+
+    /// The retention in seconds (see [`ClusterConfig::retention_days`]).
+    fn retention_secs(&self) -> i64 {
+        let c = self.cfg();
+        let days = if c.retention_days > 0.0 {
+            c.retention_days
+        } else {
+            c.event_window_days.max(c.storyline_window_days)
+        };
+        (f64::from(days) * 86_400.0) as i64
+    }
+
+    /// Drops the centroids of events inactive for longer than the retention and removes them
+    /// from the posting lists. Undated events are never evicted.
+    fn sweep(&mut self) {
+        let Some(now) = self.now else { return };
+        let horizon = now - self.retention_secs();
+        let mut dropped = false;
+        for e in &mut self.events {
+            if e.last.is_some_and(|l| l < horizon) && !e.is_evicted() {
+                e.sum = DocVector::default();
+                e.sum.published = e.last;
+                e.norms = [0.0; 7];
+                e.evicted = true;
+                self.evicted += 1;
+                dropped = true;
+            }
+        }
+        if dropped {
+            let events = &self.events;
+            self.postings.retain(|_, list| {
+                list.retain(|&e| !events[e as usize].is_evicted());
+                !list.is_empty()
+            });
+        }
     }
 
     /// Adds one article (its features and publication time) and returns its event.
@@ -261,6 +329,12 @@ impl OnlineClusterer {
         let cfg = self.cfg();
         let idx = self.arrivals;
         self.arrivals += 1;
+        if let Some(t) = v.published {
+            self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        }
+        if self.arrivals.is_multiple_of(SWEEP_EVERY) {
+            self.sweep();
+        }
         let placement = match best {
             Some((eid, s)) => {
                 self.events[eid as usize].add(idx, &v, cfg.centroid_terms);
@@ -283,6 +357,7 @@ impl OnlineClusterer {
                     norms: [0.0; 7],
                     first: None,
                     last: None,
+                    evicted: false,
                 };
                 e.add(idx, &v, cfg.centroid_terms);
                 self.events.push(e);
@@ -456,5 +531,46 @@ mod tests {
         // A year later is beyond the storyline window too.
         let next_year = c.add(&feats(text), Some(365 * DAY));
         assert_ne!(c.storyline_of(next_year.event), c.storyline_of(first.event));
+    }
+
+    #[test]
+    fn inactive_events_are_evicted_but_keep_their_members() {
+        let cities = [
+            "Rotterdam",
+            "Antwerp",
+            "Hamburg",
+            "Genoa",
+            "Gdansk",
+            "Piraeus",
+        ];
+        let mut c = OnlineClusterer::new(ClusterConfig::default());
+        // One article every 5 days (beyond the event window, so each starts an event).
+        let n = 3 * SWEEP_EVERY;
+        for i in 0..n {
+            let city = cities[i % cities.len()];
+            let text = format!(
+                "Strike {i} halts {city}\nDock workers in {city} walked out over pay in dispute number {i}."
+            );
+            c.add(&feats(&text), Some(i as i64 * 5 * DAY));
+        }
+        // The last sweep ran as the last article arrived: everything inactive for more than the
+        // retention (60 days) before it is evicted, nothing newer.
+        let horizon = (n as i64 - 1) * 5 * DAY - 60 * DAY;
+        assert!(c.evicted() > n / 2, "{} evicted", c.evicted());
+        for e in c.events() {
+            assert_eq!(e.is_evicted(), e.last.unwrap() < horizon, "{:?}", e.last);
+            if e.is_evicted() {
+                assert!(e.sum().body.is_empty());
+                assert!(!e.members.is_empty());
+            }
+        }
+        let members: usize = c.events().iter().map(|e| e.members.len()).sum();
+        assert_eq!(members, n);
+        // Nothing evicted is reachable through the index any more.
+        assert!(c
+            .postings
+            .values()
+            .flatten()
+            .all(|&e| !c.events()[e as usize].is_evicted()));
     }
 }

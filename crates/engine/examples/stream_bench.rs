@@ -135,8 +135,9 @@ fn main() {
     let total = start.elapsed().as_secs_f64();
     let rate = |k: usize| tenth as f64 / (marks[k + 1] - marks[k]).as_secs_f64();
     println!(
-        "articles: {n}, events found: {} (generated {events})",
-        c.events().len()
+        "articles: {n}, events found: {} (generated {events}), evicted (inactive > 60 days): {}",
+        c.events().len(),
+        c.evicted()
     );
     println!(
         "analysis (2 threads): {analysis:.2} s = {:.0} articles/s",
