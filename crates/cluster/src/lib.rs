@@ -29,7 +29,7 @@ mod relation;
 mod similarity;
 pub mod vector;
 
-pub use model::{DocVector, Model};
+pub use model::{DocVector, Model, Prepared};
 pub use online::{ClusterConfig, Event, OnlineClusterer, Placement};
 pub use relation::{
     compare, shingle_overlap, Comparison, Reasons, Relation, SharedEntity, Thresholds,

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use storyline_text::{EntityKind, Features};
 
-use crate::vector::{SparseVec, Vocab};
+use rustc_hash::FxHashSet;
+
+use crate::vector::{term_id, SparseVec, Vocab};
 
 /// The sub-vectors of one article. Every vector is L2-normalised.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -77,124 +79,163 @@ fn kind_weight(kind: EntityKind) -> f32 {
     }
 }
 
+/// A document's terms and entities as ids with raw weights: the half of vectorisation that
+/// needs no model, so it can run in parallel ahead of the sequential clusterer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prepared {
+    /// Title (counted twice) and body term counts.
+    body: SparseVec,
+    /// Title and lead term counts.
+    head: SparseVec,
+    /// Body term counts without entity-name terms.
+    plain: SparseVec,
+    /// Title and lead term counts without entity-name terms.
+    head_plain: SparseVec,
+    /// Counts of all-digit terms.
+    numbers: SparseVec,
+    /// Distinct title and body term ids (for document frequencies).
+    terms: Vec<u32>,
+    /// `(entity key id, weight before IDF, is a person)`, one per key of every entity.
+    entities: Vec<(u32, f32, bool)>,
+    /// Distinct entity key ids.
+    entity_ids: Vec<u32>,
+    years: Vec<i32>,
+    lang: String,
+}
+
+fn counts<'a>(terms: impl Iterator<Item = (&'a str, f32)>) -> SparseVec {
+    SparseVec::from_pairs(terms.map(|(t, w)| (term_id(t), w)).collect())
+}
+
 impl Model {
     pub fn new() -> Model {
         Model::default()
     }
 
-    /// Adds one document's distinct terms and entities to the document frequencies.
-    pub fn observe(&mut self, f: &Features) {
-        let mut ids: Vec<u32> = f
-            .title_terms
-            .iter()
-            .chain(&f.body_terms)
-            .map(|t| self.terms.intern(t))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        self.terms.observe(ids);
-        let mut ents: Vec<u32> = f
-            .entities
-            .iter()
-            .flat_map(|e| e.match_keys())
-            .map(|k| self.entities.intern(k))
-            .collect();
-        ents.sort_unstable();
-        ents.dedup();
-        self.entities.observe(ents);
-    }
-
-    fn tfidf<'a>(vocab: &Vocab, terms: impl Iterator<Item = (&'a str, f32)>) -> SparseVec {
-        let pairs: Vec<(u32, f32)> = terms
-            .filter_map(|(t, w)| vocab.get(t).map(|id| (id, w)))
-            .collect();
-        let mut v = SparseVec::from_pairs(pairs);
-        for p in &mut v.0 {
-            p.1 = (1.0 + p.1.ln()) * vocab.idf(p.0);
-        }
-        v.normalized()
-    }
-
-    /// Vectorises a document with the current document frequencies. Terms never observed are
-    /// ignored, so call [`Model::observe`] first for a document that should count.
-    pub fn vectorize(&self, f: &Features, published: Option<i64>) -> DocVector {
-        let title = f.title_terms.iter().map(|t| (t.as_str(), 2.0));
-        let body = Self::tfidf(
-            &self.terms,
-            title.chain(f.body_terms.iter().map(|t| (t.as_str(), 1.0))),
-        );
+    /// Turns analysed features into ids and counts. Needs no model: run it in parallel.
+    pub fn prepare(f: &Features) -> Prepared {
         let analyzer = storyline_text::Analyzer::for_lang(&f.lang);
-        let name_terms: std::collections::HashSet<String> = f
+        let name_terms: FxHashSet<String> = f
             .entities
             .iter()
             .flat_map(|e| analyzer.terms(&e.name))
             .collect();
-        let plain = Self::tfidf(
-            &self.terms,
+        let title = f.title_terms.iter().map(|t| (t.as_str(), 2.0));
+        let body = counts(title.chain(f.body_terms.iter().map(|t| (t.as_str(), 1.0))));
+        let plain = counts(
             f.body_terms
                 .iter()
                 .filter(|t| !name_terms.contains(*t))
                 .map(|t| (t.as_str(), 1.0)),
         );
-        let head_plain = Self::tfidf(
-            &self.terms,
+        let head_plain = counts(
             f.title_terms
                 .iter()
                 .chain(&f.lead_terms)
                 .filter(|t| !name_terms.contains(*t))
                 .map(|t| (t.as_str(), 1.0)),
         );
-        let head = Self::tfidf(
-            &self.terms,
+        let head = counts(
             f.title_terms
                 .iter()
                 .chain(&f.lead_terms)
                 .map(|t| (t.as_str(), 1.0)),
         );
-        let ent_pairs: Vec<(u32, f32, bool)> = f
-            .entities
-            .iter()
-            .flat_map(|e| {
-                let w = (1.0 + (e.count.max(1) as f32).ln()) * kind_weight(e.kind);
-                let person = e.kind == EntityKind::Person;
-                e.match_keys()
-                    .map(move |k| (k, w, person))
-                    .collect::<Vec<_>>()
-            })
-            .filter_map(|(k, w, person)| {
-                self.entities
-                    .get(k)
-                    .map(|id| (id, w * self.entities.idf(id), person))
-            })
-            .collect();
-        let persons = SparseVec::from_pairs(
-            ent_pairs
-                .iter()
-                .filter(|p| p.2)
-                .map(|p| (p.0, p.1))
-                .collect(),
-        )
-        .normalized();
-        let ent_pairs: Vec<(u32, f32)> = ent_pairs.into_iter().map(|p| (p.0, p.1)).collect();
-        let numbers = Self::tfidf(
-            &self.terms,
+        let numbers = counts(
             f.body_terms
                 .iter()
                 .chain(&f.title_terms)
                 .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
                 .map(|t| (t.as_str(), 1.0)),
         );
-        DocVector {
+        let mut terms: Vec<u32> = f
+            .title_terms
+            .iter()
+            .chain(&f.body_terms)
+            .map(|t| term_id(t))
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let entities: Vec<(u32, f32, bool)> = f
+            .entities
+            .iter()
+            .flat_map(|e| {
+                let w = (1.0 + (e.count.max(1) as f32).ln()) * kind_weight(e.kind);
+                let person = e.kind == EntityKind::Person;
+                e.match_keys().map(move |k| (term_id(k), w, person))
+            })
+            .collect();
+        let mut entity_ids: Vec<u32> = entities.iter().map(|e| e.0).collect();
+        entity_ids.sort_unstable();
+        entity_ids.dedup();
+        Prepared {
             body,
             head,
-            entities: SparseVec::from_pairs(ent_pairs).normalized(),
             plain,
             head_plain,
-            persons,
             numbers,
-            published,
+            terms,
+            entities,
+            entity_ids,
             years: f.years.clone(),
             lang: f.lang.clone(),
+        }
+    }
+
+    /// Adds one document's distinct terms and entities to the document frequencies.
+    pub fn observe(&mut self, f: &Features) {
+        self.observe_prepared(&Self::prepare(f));
+    }
+
+    /// [`Model::observe`] for a prepared document.
+    pub fn observe_prepared(&mut self, p: &Prepared) {
+        self.terms.observe(p.terms.iter().copied());
+        self.entities.observe(p.entity_ids.iter().copied());
+    }
+
+    /// Sublinear TF × IDF, L2-normalised; ids no observed document contained are dropped.
+    fn tfidf(vocab: &Vocab, counts: &SparseVec) -> SparseVec {
+        let v: Vec<(u32, f32)> = counts
+            .0
+            .iter()
+            .filter_map(|&(id, tf)| {
+                let df = vocab.df(id);
+                (df > 0).then(|| (id, (1.0 + tf.ln()) * vocab.idf(id)))
+            })
+            .collect();
+        SparseVec(v).normalized()
+    }
+
+    /// Vectorises a document with the current document frequencies. Terms never observed are
+    /// ignored, so call [`Model::observe`] first for a document that should count.
+    pub fn vectorize(&self, f: &Features, published: Option<i64>) -> DocVector {
+        self.vectorize_prepared(&Self::prepare(f), published)
+    }
+
+    /// [`Model::vectorize`] for a prepared document.
+    pub fn vectorize_prepared(&self, p: &Prepared, published: Option<i64>) -> DocVector {
+        let ent: Vec<(u32, f32, bool)> = p
+            .entities
+            .iter()
+            .filter(|e| self.entities.df(e.0) > 0)
+            .map(|&(id, w, person)| (id, w * self.entities.idf(id), person))
+            .collect();
+        let persons =
+            SparseVec::from_pairs(ent.iter().filter(|e| e.2).map(|e| (e.0, e.1)).collect())
+                .normalized();
+        let entities =
+            SparseVec::from_pairs(ent.into_iter().map(|e| (e.0, e.1)).collect()).normalized();
+        DocVector {
+            body: Self::tfidf(&self.terms, &p.body),
+            head: Self::tfidf(&self.terms, &p.head),
+            entities,
+            plain: Self::tfidf(&self.terms, &p.plain),
+            head_plain: Self::tfidf(&self.terms, &p.head_plain),
+            persons,
+            numbers: Self::tfidf(&self.terms, &p.numbers),
+            published,
+            years: p.years.clone(),
+            lang: p.lang.clone(),
         }
     }
 }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use storyline_text::Features;
 
 use crate::merge::{features_with_norms, MergeModel, FEATURES};
-use crate::model::{DocVector, Model};
+use crate::model::{DocVector, Model, Prepared};
 use crate::similarity::{Signals, Weights};
 use crate::vector::SparseVec;
 
@@ -250,8 +250,14 @@ impl OnlineClusterer {
 
     /// Adds one article (its features and publication time) and returns its event.
     pub fn add(&mut self, f: &Features, published: Option<i64>) -> Placement {
-        self.model.observe(f);
-        let v = self.model.vectorize(f, published);
+        self.add_prepared(&Model::prepare(f), published)
+    }
+
+    /// [`OnlineClusterer::add`] for a document prepared with [`Model::prepare`] (which can run
+    /// in parallel ahead of the clusterer).
+    pub fn add_prepared(&mut self, p: &Prepared, published: Option<i64>) -> Placement {
+        self.model.observe_prepared(p);
+        let v = self.model.vectorize_prepared(p, published);
         self.add_vector(v)
     }
 

@@ -7,6 +7,7 @@ use storyline_text::{Analyzer, Article, Features};
 
 use crate::model::{DocVector, Model};
 use crate::similarity::{Signals, Weights};
+use crate::vector::term_id;
 
 /// How two articles relate, from closest to farthest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -211,7 +212,7 @@ pub fn compare(
             shingle_jaccard: jaccard,
             containment,
             shared_entities: shared_entities(fa, fb),
-            shared_terms: shared_terms(a, fa, &va, &vb, model, 10),
+            shared_terms: shared_terms(a, fa, &va, &vb, 10),
             time_gap_days: gap,
             explanation,
         },
@@ -252,7 +253,6 @@ fn shared_terms(
     fa: &Features,
     va: &DocVector,
     vb: &DocVector,
-    model: &Model,
     k: usize,
 ) -> Vec<String> {
     let mut contrib: Vec<(u32, f32)> = va
@@ -263,21 +263,27 @@ fn shared_terms(
     contrib.sort_by(|p, q| q.1.total_cmp(&p.1).then(p.0.cmp(&q.0)));
     // Show a surface word for each stem, as first written in article A.
     let analyzer = Analyzer::for_lang(&fa.lang);
-    let mut surface: HashMap<String, String> = HashMap::new();
+    let mut surface: HashMap<u32, String> = HashMap::new();
     for w in storyline_text::tokens::words(&a.full_text()) {
         if analyzer.is_content(&w) {
-            surface.entry(analyzer.stem(&w)).or_insert(w);
+            surface.entry(term_id(&analyzer.stem(&w))).or_insert(w);
         }
     }
+    // Stems without a surface word in the text (title-only forms) are shown as stems.
+    let stems: HashMap<u32, &str> = fa
+        .title_terms
+        .iter()
+        .chain(&fa.body_terms)
+        .map(|t| (term_id(t), t.as_str()))
+        .collect();
     contrib
         .into_iter()
         .take(k)
-        .map(|(id, _)| {
-            let stem = model.terms.term(id);
+        .filter_map(|(id, _)| {
             surface
-                .get(stem)
+                .get(&id)
                 .cloned()
-                .unwrap_or_else(|| stem.to_string())
+                .or_else(|| stems.get(&id).map(|s| s.to_string()))
         })
         .collect()
 }

@@ -133,12 +133,19 @@ impl SparseVec {
     }
 }
 
-/// A vocabulary mapping strings to ids, with document frequencies updated as documents arrive.
+/// The id of a term or entity key: a 32-bit fold of its xxh3 hash. Ids are stable across runs and
+/// processes and need no shared dictionary, so documents can be turned into ids in parallel.
+/// Among a million distinct terms about a hundred pairs collide; a collision merges two terms'
+/// weights and document frequencies.
+pub fn term_id(term: &str) -> u32 {
+    let h = xxhash_rust::xxh3::xxh3_64(term.as_bytes());
+    (h ^ (h >> 32)) as u32
+}
+
+/// Document frequencies of term ids ([`term_id`]), updated as documents arrive.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vocab {
-    ids: FxHashMap<String, u32>,
-    terms: Vec<String>,
-    df: Vec<u32>,
+    df: FxHashMap<u32, u32>,
     docs: u64,
 }
 
@@ -147,33 +154,27 @@ impl Vocab {
         Vocab::default()
     }
 
-    /// The id of a term, adding it when new.
+    /// The id of a term (see [`term_id`]).
     pub fn intern(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.ids.get(term) {
-            return id;
-        }
-        let id = self.terms.len() as u32;
-        self.ids.insert(term.to_string(), id);
-        self.terms.push(term.to_string());
-        self.df.push(0);
-        id
+        term_id(term)
     }
 
+    /// The id of a term that some observed document contained.
     pub fn get(&self, term: &str) -> Option<u32> {
-        self.ids.get(term).copied()
+        let id = term_id(term);
+        self.df.contains_key(&id).then_some(id)
     }
 
-    pub fn term(&self, id: u32) -> &str {
-        self.terms.get(id as usize).map_or("", String::as_str)
+    /// The number of observed documents containing `id`.
+    pub fn df(&self, id: u32) -> u32 {
+        self.df.get(&id).copied().unwrap_or(0)
     }
 
     /// Counts one document containing the given distinct ids.
     pub fn observe(&mut self, distinct_ids: impl IntoIterator<Item = u32>) {
         self.docs += 1;
         for id in distinct_ids {
-            if let Some(d) = self.df.get_mut(id as usize) {
-                *d += 1;
-            }
+            *self.df.entry(id).or_insert(0) += 1;
         }
     }
 
@@ -181,18 +182,22 @@ impl Vocab {
         self.docs
     }
 
+    /// The number of distinct ids observed.
     pub fn len(&self) -> usize {
-        self.terms.len()
+        self.df.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
+        self.df.is_empty()
     }
 
     /// Smoothed inverse document frequency, `ln((1 + N) / (1 + df)) + 1` (scikit-learn's form).
     pub fn idf(&self, id: u32) -> f32 {
-        let df = self.df.get(id as usize).copied().unwrap_or(0) as f32;
-        ((1.0 + self.docs as f32) / (1.0 + df)).ln() + 1.0
+        Self::idf_of(self.docs, self.df(id))
+    }
+
+    fn idf_of(docs: u64, df: u32) -> f32 {
+        ((1.0 + docs as f32) / (1.0 + df as f32)).ln() + 1.0
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use rayon::prelude::*;
-use storyline_cluster::{ClusterConfig, OnlineClusterer};
+use storyline_cluster::{ClusterConfig, Model, OnlineClusterer, Prepared};
 use storyline_text::{Article, Features, RawArticle};
 
 struct Rng(u64);
@@ -118,7 +118,11 @@ fn main() {
     );
 
     let start = Instant::now();
-    let feats: Vec<Features> = articles.par_iter().map(Features::of).collect();
+    // Analysis: features and their ids (everything that needs no shared state), in parallel.
+    let feats: Vec<Prepared> = articles
+        .par_iter()
+        .map(|a| Model::prepare(&Features::of(a)))
+        .collect();
     let analysis = start.elapsed().as_secs_f64();
     let mut c = OnlineClusterer::new(ClusterConfig::default());
     let tenth = n / 10;
@@ -128,7 +132,7 @@ fn main() {
         if i % tenth.max(1) == 0 {
             marks.push(Instant::now());
         }
-        c.add(f, a.published.map(|d| d.timestamp()));
+        c.add_prepared(f, a.published.map(|d| d.timestamp()));
     }
     marks.push(Instant::now());
     let clustering = cl_start.elapsed().as_secs_f64();

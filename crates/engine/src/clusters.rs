@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use storyline_cluster::{ClusterConfig, OnlineClusterer};
+use storyline_cluster::{ClusterConfig, Model, OnlineClusterer, Prepared};
 use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
 use storyline_eval::{cluster_scores, ClusterScores};
 use storyline_text::ingest::{read_inputs, IngestOptions};
@@ -147,10 +147,14 @@ pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<C
     let mut features: Vec<Option<Features>> = (0..articles.len()).map(|_| None).collect();
     // Analysis of the next chunk (in parallel) overlaps clustering of the current one.
     let chunks: Vec<&[usize]> = order.chunks(PIPELINE_CHUNK).collect();
-    let analyse = |chunk: &[usize]| -> Vec<Features> {
+    let analyse = |chunk: &[usize]| -> Vec<(Features, Prepared)> {
         chunk
             .par_iter()
-            .map(|&i| Features::of(&articles[i]))
+            .map(|&i| {
+                let f = Features::of(&articles[i]);
+                let p = Model::prepare(&f);
+                (f, p)
+            })
             .collect()
     };
     let mut pending = chunks.first().map(|c| analyse(c)).unwrap_or_default();
@@ -158,22 +162,22 @@ pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<C
         let current = std::mem::take(&mut pending);
         let (_, next) = rayon::join(
             || {
-                for (&i, f) in chunk.iter().zip(&current) {
+                for (&i, (_, prep)) in chunk.iter().zip(&current) {
                     let published = articles[i].published.map(|d| d.timestamp());
                     let p = match event_of[canonical[i]] {
                         Some(e) if canonical[i] != i => {
-                            clusterer.model.observe(f);
-                            let v = clusterer.model.vectorize(f, published);
+                            clusterer.model.observe_prepared(prep);
+                            let v = clusterer.model.vectorize_prepared(prep, published);
                             clusterer.add_to(v, Some((e, 1.0)))
                         }
-                        _ => clusterer.add(f, published),
+                        _ => clusterer.add_prepared(prep, published),
                     };
                     event_of[i] = Some(p.event);
                 }
             },
             || chunks.get(k + 1).map(|c| analyse(c)).unwrap_or_default(),
         );
-        for (&i, f) in chunk.iter().zip(current) {
+        for (&i, (f, _)) in chunk.iter().zip(current) {
             features[i] = Some(f);
         }
         pending = next;
