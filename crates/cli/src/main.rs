@@ -157,6 +157,11 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     1
 }
 
+// mimalloc: analysis runs on every core and allocates many small strings; glibc's allocator
+// contends between threads (analysis 1.6–1.9× faster with mimalloc in stream_bench).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

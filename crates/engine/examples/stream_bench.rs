@@ -8,6 +8,10 @@
 
 use std::time::Instant;
 
+// The same allocator as the `storyline` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{TimeZone, Utc};
 use rayon::prelude::*;
 use storyline_cluster::{ClusterConfig, Model, OnlineClusterer, Prepared};
