@@ -126,28 +126,24 @@ impl Analyzer {
     /// Stems are cached per thread and language (by default up to 200,000 words, then the cache
     /// starts over): news vocabularies repeat, and Snowball is the costliest step of analysis.
     pub fn stem(&self, word: &str) -> String {
-        let Some(stemmer) = &self.stemmer else {
-            return word.to_string();
-        };
+        match &self.stemmer {
+            None => word.to_string(),
+            Some(stemmer) => self.with_cache(|cache| stem_cached(stemmer, cache, word)),
+        }
+    }
+
+    /// Runs `f` with this language's thread-local stem cache (one lookup for many words).
+    fn with_cache<R>(&self, f: impl FnOnce(&mut HashMap<String, String>) -> R) -> R {
         STEM_CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            let per_lang = match cache.iter_mut().position(|(l, _)| *l == self.lang) {
-                Some(i) => &mut cache[i].1,
+            let i = match cache.iter().position(|(l, _)| *l == self.lang) {
+                Some(i) => i,
                 None => {
                     cache.push((self.lang.clone(), HashMap::default()));
-                    let last = cache.len() - 1;
-                    &mut cache[last].1
+                    cache.len() - 1
                 }
             };
-            if let Some(s) = per_lang.get(word) {
-                return s.clone();
-            }
-            if per_lang.len() >= STEM_CACHE_WORDS {
-                per_lang.clear();
-            }
-            let stem = stemmer.stem(word).into_owned();
-            per_lang.insert(word.to_string(), stem.clone());
-            stem
+            f(&mut cache[i].1)
         })
     }
 
@@ -163,11 +159,50 @@ impl Analyzer {
 
     /// Content terms of a text: tokenised, stop words removed, stemmed, in order.
     pub fn terms(&self, text: &str) -> Vec<String> {
-        words(text)
-            .filter(|w| self.is_content(w))
-            .map(|w| self.stem(&w))
-            .collect()
+        let run = |mut cache: Option<&mut HashMap<String, String>>| {
+            let mut word = String::new();
+            let mut out = Vec::new();
+            for w in text.split(|c: char| !c.is_alphanumeric()) {
+                if w.is_empty() {
+                    continue;
+                }
+                // The same lower-casing as `words`, into one reused buffer.
+                word.clear();
+                if w.is_ascii() {
+                    word.push_str(w);
+                    word.make_ascii_lowercase();
+                } else {
+                    word.push_str(&w.to_lowercase());
+                }
+                if !self.is_content(&word) {
+                    continue;
+                }
+                out.push(match (&self.stemmer, cache.as_deref_mut()) {
+                    (Some(stemmer), Some(cache)) => stem_cached(stemmer, cache, &word),
+                    _ => word.clone(),
+                });
+            }
+            out
+        };
+        if self.stemmer.is_some() {
+            self.with_cache(|cache| run(Some(cache)))
+        } else {
+            run(None)
+        }
     }
+}
+
+/// The stem of `word`, memoised in `cache` (cleared when it reaches `STEM_CACHE_WORDS`).
+fn stem_cached(stemmer: &Stemmer, cache: &mut HashMap<String, String>, word: &str) -> String {
+    if let Some(s) = cache.get(word) {
+        return s.clone();
+    }
+    if cache.len() >= STEM_CACHE_WORDS {
+        cache.clear();
+    }
+    let stem = stemmer.stem(word).into_owned();
+    cache.insert(word.to_string(), stem.clone());
+    stem
 }
 
 #[cfg(test)]
@@ -196,5 +231,16 @@ mod tests {
     fn words_split_on_punctuation() {
         let w: Vec<String> = words("North Korea's U.S.-Japan ties").collect();
         assert_eq!(w, vec!["north", "korea", "s", "u", "s", "japan", "ties"]);
+    }
+
+    proptest::proptest! {
+        /// `terms` (one buffer, one cache lookup per text) equals the word-by-word definition.
+        #[test]
+        fn terms_equal_words_filtered_and_stemmed(text in "[a-zA-ZäöüßÉé0-9ΣΑς ,.'-]{0,80}", lang in "(en|de|fr|xx)") {
+            let a = Analyzer::for_lang(&lang);
+            let expected: Vec<String> =
+                words(&text).filter(|w| a.is_content(w)).map(|w| a.stem(&w)).collect();
+            proptest::prop_assert_eq!(a.terms(&text), expected);
+        }
     }
 }
