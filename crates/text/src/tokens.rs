@@ -1,4 +1,5 @@
-//! Word tokens, per-language stop words and a light (Snowball) stemmer.
+//! Word tokens, per-language stop words and a light stemmer (Snowball; first five characters for
+//! inflected languages Snowball lacks, such as Polish).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::RefCell;
@@ -40,6 +41,9 @@ const NEWS_STOP_EN: [&str; 16] = [
 pub struct Analyzer {
     lang: String,
     stemmer: Option<Stemmer>,
+    /// For languages without a Snowball stemmer but with rich inflection: words are cut to this
+    /// many characters (0: kept whole).
+    prefix: usize,
     stop: HashSet<&'static str>,
 }
 
@@ -103,6 +107,11 @@ impl Analyzer {
         Analyzer {
             lang: lang.to_string(),
             stemmer: algo.map(Stemmer::create),
+            prefix: if algo.is_none() && TRUNCATED.contains(&lang) {
+                PREFIX_CHARS
+            } else {
+                0
+            },
             stop,
         }
     }
@@ -127,7 +136,7 @@ impl Analyzer {
     /// starts over): news vocabularies repeat, and Snowball is the costliest step of analysis.
     pub fn stem(&self, word: &str) -> String {
         match &self.stemmer {
-            None => word.to_string(),
+            None => truncate(word, self.prefix),
             Some(stemmer) => self.with_cache(|cache| stem_cached(stemmer, cache, word)),
         }
     }
@@ -179,7 +188,7 @@ impl Analyzer {
                 }
                 out.push(match (&self.stemmer, cache.as_deref_mut()) {
                     (Some(stemmer), Some(cache)) => stem_cached(stemmer, cache, &word),
-                    _ => word.clone(),
+                    _ => truncate(&word, self.prefix),
                 });
             }
             out
@@ -189,6 +198,22 @@ impl Analyzer {
         } else {
             run(None)
         }
+    }
+}
+
+/// Inflected languages that Snowball lacks: Slavic and Baltic languages, Estonian.
+const TRUNCATED: [&str; 13] = [
+    "pl", "cs", "sk", "sl", "hr", "bs", "sr", "bg", "uk", "mk", "lt", "lv", "et",
+];
+
+/// By default words of [`TRUNCATED`] languages keep their first 5 characters.
+const PREFIX_CHARS: usize = 5;
+
+/// The first `n` characters of `word` (all of it when `n` is 0).
+fn truncate(word: &str, n: usize) -> String {
+    match word.char_indices().nth(n) {
+        Some((i, _)) if n > 0 => word[..i].to_string(),
+        _ => word.to_string(),
     }
 }
 
@@ -231,6 +256,14 @@ mod tests {
     fn words_split_on_punctuation() {
         let w: Vec<String> = words("North Korea's U.S.-Japan ties").collect();
         assert_eq!(w, vec!["north", "korea", "s", "u", "s", "japan", "ties"]);
+    }
+
+    #[test]
+    fn polish_words_are_cut_to_their_first_five_characters() {
+        let a = Analyzer::for_lang("pl");
+        assert_eq!(a.terms("Prezydenta Polski"), vec!["prezy", "polsk"]);
+        assert_eq!(a.stem("kot"), "kot");
+        assert_eq!(truncate("źdźbło", 5), "źdźbł");
     }
 
     proptest::proptest! {
