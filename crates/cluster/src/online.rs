@@ -13,8 +13,10 @@
 //! Sweeps run every 1,024 arrivals; undated articles are compared with the events still indexed.
 //!
 //! Storylines link events: when an event is created or grows, it is compared with other events
-//! sharing its top entities; when entity similarity, topical similarity and the time gap all fit
-//! the storyline thresholds, the two events' storylines are merged (union-find).
+//! sharing its top entities; when its entity similarity to the other event's *storyline* (the sum
+//! of that storyline's articles' entity vectors, so storylines cannot chain through pairwise
+//! links), its topical similarity to the other event and the time gap all fit the storyline
+//! thresholds, the two storylines are merged (union-find).
 
 use rustc_hash::FxHashMap;
 
@@ -47,6 +49,15 @@ pub struct ClusterConfig {
     pub storyline_similarity: f32,
     /// By default 60 days: maximum gap between two events of one storyline.
     pub storyline_window_days: f32,
+    /// By default 0.1: minimum entity cosine between an article and an event when both name
+    /// entities. An event is one happening, so its articles share some of its people, places or
+    /// organisations; the same kind of story elsewhere is another event.
+    #[serde(default)]
+    pub event_min_entities: f32,
+    /// By default 14 days: maximum span of an event (first to last article; 0: unlimited), so a
+    /// steady flow of similar reports cannot keep one event open for months.
+    #[serde(default)]
+    pub event_max_span_days: f32,
     /// By default 0, meaning `max(event_window_days, storyline_window_days)`: events whose latest
     /// article is older than this (in days, behind the newest article seen) are evicted.
     #[serde(default)]
@@ -73,6 +84,8 @@ impl Default for ClusterConfig {
             storyline_similarity: 0.10,
             storyline_window_days: 60.0,
             retention_days: 0.0,
+            event_min_entities: 0.1,
+            event_max_span_days: 14.0,
             centroid_terms: 300,
             query_terms: 12,
             posting_cap: 64,
@@ -171,6 +184,10 @@ pub struct OnlineClusterer {
     /// Events evicted so far (their centroids dropped).
     #[serde(default)]
     evicted: usize,
+    /// Per storyline root: the sum of its articles' entity vectors (empty for non-roots and
+    /// storylines inactive for longer than the retention) and its latest publication time.
+    #[serde(default)]
+    storyline_entities: Vec<(SparseVec, Option<i64>)>,
 }
 
 /// Arrivals between two eviction sweeps.
@@ -239,6 +256,11 @@ impl OnlineClusterer {
                 dropped = true;
             }
         }
+        for (sum, last) in &mut self.storyline_entities {
+            if last.is_some_and(|l| l < horizon) && !sum.is_empty() {
+                *sum = SparseVec::default();
+            }
+        }
         if dropped {
             let events = &self.events;
             self.postings.retain(|_, list| {
@@ -267,6 +289,11 @@ impl OnlineClusterer {
         let best = self
             .candidates(&v)
             .into_iter()
+            .filter(|(c, f)| {
+                v.entities.is_empty()
+                    || self.events[*c as usize].norms[2] == 0.0
+                    || f[2] * f[2] >= cfg.event_min_entities
+            })
             .map(|(c, f)| {
                 let dated_event = self.events[c as usize].last.is_some();
                 let margin = if dated_event != v.published.is_some() {
@@ -302,7 +329,9 @@ impl OnlineClusterer {
                 match (v.published, e.first, e.last) {
                     (Some(t), Some(first), Some(last)) => {
                         let gap = (first - t).max(t - last).max(0);
+                        let span = (t.max(last) - t.min(first)) as f32 / 86_400.0;
                         gap as f32 / 86_400.0 <= cfg.event_window_days
+                            && (cfg.event_max_span_days <= 0.0 || span <= cfg.event_max_span_days)
                     }
                     _ => true,
                 }
@@ -368,6 +397,7 @@ impl OnlineClusterer {
                 e.add(idx, &v, cfg.centroid_terms);
                 self.events.push(e);
                 self.parent.push(eid);
+                self.storyline_entities.push((SparseVec::default(), None));
                 Placement {
                     event: eid,
                     new_event: true,
@@ -376,6 +406,16 @@ impl OnlineClusterer {
             }
         };
         self.index_event(placement.event);
+        let root = self.find(placement.event) as usize;
+        if let Some((sum, last)) = self.storyline_entities.get_mut(root) {
+            sum.add_scaled(&v.entities, 1.0);
+            if sum.len() >= 2 * cfg.centroid_terms {
+                sum.truncate_top(cfg.centroid_terms);
+            }
+            if let Some(t) = v.published {
+                *last = Some(last.map_or(t, |l| l.max(t)));
+            }
+        }
         self.link_storyline(placement.event);
         placement
     }
@@ -390,6 +430,14 @@ impl OnlineClusterer {
             list.insert(0, eid);
             list.truncate(cfg.posting_cap);
         }
+    }
+
+    /// The storyline root of an event, without path compression.
+    fn root(&self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            x = self.parent[x as usize];
+        }
+        x
     }
 
     fn find(&mut self, mut x: u32) -> u32 {
@@ -428,11 +476,17 @@ impl OnlineClusterer {
                         return false;
                     }
                 }
-                let ent = me.sum.entities.cosine_with_norms(
-                    me.norms[2],
-                    &other.sum.entities,
-                    other.norms[2],
-                );
+                // Against the other storyline's entity centroid (not just the one event), so a
+                // storyline grows by events about its own actors and cannot chain through
+                // pairwise links.
+                let root = self.root(o) as usize;
+                let Some((st, _)) = self.storyline_entities.get(root) else {
+                    return false;
+                };
+                let ent = me
+                    .sum
+                    .entities
+                    .cosine_with_norms(me.norms[2], st, st.norm());
                 ent >= cfg.storyline_entities
                     && Signals::between(&me.sum, &other.sum).score(&no_time, &me.sum, &other.sum)
                         >= cfg.storyline_similarity
@@ -443,6 +497,20 @@ impl OnlineClusterer {
             if ra != rb {
                 let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
                 self.parent[hi as usize] = lo;
+                if let Some((sum, last)) = self
+                    .storyline_entities
+                    .get_mut(hi as usize)
+                    .map(std::mem::take)
+                {
+                    let keep = cfg.centroid_terms;
+                    if let Some((lo_sum, lo_last)) = self.storyline_entities.get_mut(lo as usize) {
+                        lo_sum.add_scaled(&sum, 1.0);
+                        if lo_sum.len() >= 2 * keep {
+                            lo_sum.truncate_top(keep);
+                        }
+                        *lo_last = (*lo_last).max(last);
+                    }
+                }
             }
         }
     }
@@ -578,5 +646,18 @@ mod tests {
             .values()
             .flatten()
             .all(|&e| !c.events()[e as usize].is_evicted()));
+    }
+
+    #[test]
+    fn the_same_story_shape_about_other_places_is_another_event() {
+        let mut c = OnlineClusterer::new(ClusterConfig::default());
+        let text = |town: &str, mayor: &str| {
+            format!("Wildfire breaks out near {town}\nA wildfire broke out in dry hills near {town} on Thursday, forcing the closure of two roads, mayor {mayor} said. Strong winds and low humidity fuelled the flames.")
+        };
+        let a = c.add(&feats(&text("Fencaswick", "Anna Berger")), Some(0));
+        let b = c.add(&feats(&text("Ashfield", "Tom Okafor")), Some(DAY / 4));
+        let a2 = c.add(&feats(&text("Fencaswick", "Anna Berger")), Some(DAY / 2));
+        assert_ne!(a.event, b.event, "no shared entity: two wildfires");
+        assert_eq!(a.event, a2.event);
     }
 }

@@ -20,6 +20,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(w) = env_f32("TUNE_WINDOW") {
         base.event_window_days = w;
     }
+    if let Some(m) = env_f32("TUNE_MIN_ENT") {
+        base.event_min_entities = m;
+    }
+    if let Some(m) = env_f32("TUNE_MAX_SPAN") {
+        base.event_max_span_days = m;
+    }
     if let Some(m) = env_f32("TUNE_UNDATED") {
         base.undated_margin = m;
     }
