@@ -5,7 +5,7 @@
 //   setters (see `el`), never through innerHTML, so titles, labels and entities cannot inject markup.
 // - Outgoing links to article sources are only made for http(s) URLs.
 // - The view is a pure function of location.hash (#/, #/page/N, #/storyline/ID, #/event/ID,
-//   #/article/ID, #/search/QUERY), so every view can be opened directly by its link.
+//   #/article/ID, #/compare/A/B, #/search/QUERY), so every view can be opened directly by its link.
 // - `document.body.dataset.view` names the rendered view and `data-ready="1"` is set once the
 //   view's data has been rendered; tests wait on these.
 "use strict";
@@ -163,6 +163,7 @@ function eventItem(ev, expanded) {
     el("div", { class: "event-body" },
       el("div", { class: "when", text: span(ev.start, ev.end) }),
       el("div", { class: "label", "data-testid": "event-label", text: ev.label || ev.id }),
+      articles.length ? el("div", { class: "headline", text: `“${articles[0].title || articles[0].id}”` }) : null,
       el("div", { class: "meta" }, el("span", { class: "pill", text: plural(ev.size, "article") }), toggle),
       list));
 }
@@ -221,7 +222,8 @@ function renderCompare(box, c) {
   box.replaceChildren(
     el("div", { class: "compare-head" },
       el("span", { class: `relation rel-${c.relation}`, "data-testid": "compare-relation", dataset: { relation: c.relation }, text: relationName(c.relation) }),
-      el("span", { class: "muted", text: ` score ${pct(c.score)}` })),
+      el("span", { class: "muted", text: ` score ${pct(c.score)}` }),
+      el("a", { class: "small-link", href: `#/compare/${enc(c.a && c.a.id)}/${enc(c.b && c.b.id)}`, text: "link to this comparison" })),
     el("p", { class: "pair" },
       el("a", { href: `#/article/${enc(c.a && c.a.id)}`, text: (c.a && (c.a.title || c.a.id)) || "A" }),
       el("span", { class: "muted", text: " vs " }),
@@ -266,7 +268,7 @@ function relatedSection(title, testid, items, currentId, box) {
       : el("p", { class: "muted", text: "none" }));
 }
 
-async function renderArticle(id, token) {
+async function renderArticle(id, compareWith, token) {
   const [a, rel] = await Promise.all([api(`/v1/articles/${enc(id)}`), api(`/v1/articles/${enc(id)}/related`)]);
   if (token !== renderToken) return;
   const box = el("div", { class: "card compare", "data-testid": "compare-result", hidden: true });
@@ -275,13 +277,13 @@ async function renderArticle(id, token) {
   const body = el("div", { class: "text", "data-testid": "article-text" },
     text.split(/\n\s*\n/).filter((p) => p.trim()).map((p) => el("p", { text: p.trim() })));
   view.replaceChildren(
-    a.storyline_id ? el("a", { href: `#/storyline/${enc(a.storyline_id)}`, class: "back", text: "← Storyline" }) : el("a", { href: "#/", class: "back", text: "← All storylines" }),
+    a.storyline_id != null ? el("a", { href: `#/storyline/${enc(a.storyline_id)}`, class: "back", text: "← Storyline" }) : el("a", { href: "#/", class: "back", text: "← All storylines" }),
     el("h1", { "data-testid": "article-title", text: a.title || a.id }),
     el("div", { class: "meta" },
       el("span", { class: "when", text: day(a.date) }),
       a.lang ? el("span", { class: "pill", text: a.lang }) : null,
-      a.event_id ? el("a", { class: "pill", href: `#/event/${enc(a.event_id)}`, text: "event" }) : null,
-      a.duplicate_of ? el("a", { class: "pill warn", href: `#/article/${enc(a.duplicate_of)}`, text: "duplicate of an earlier article" }) : null,
+      a.event_id != null ? el("a", { class: "pill", href: `#/event/${enc(a.event_id)}`, "data-testid": "article-event-link", text: "event timeline" }) : null,
+      a.duplicate_of != null ? el("a", { class: "pill warn", href: `#/article/${enc(a.duplicate_of)}`, text: "duplicate of an earlier article" }) : null,
       sourceLink(a.url)),
     (a.entities || []).length
       ? el("ul", { class: "chips", "data-testid": "article-entities" }, a.entities.map((e) =>
@@ -302,6 +304,7 @@ async function renderArticle(id, token) {
       },
     }, el("label", { text: "Compare with… " }), otherInput, el("button", { type: "submit", text: "Compare" })),
     box);
+  if (compareWith) await compare(box, a.id, compareWith);
   setReady("article");
 }
 
@@ -334,26 +337,29 @@ async function renderSearch(q, token) {
           el("li", { class: "article", "data-testid": "search-result", dataset: { kind: "article", id: a.id } },
             articleLink(a),
             el("span", { class: "when", text: day(a.date) }),
-            a.storyline_id ? el("a", { class: "small-link", href: `#/storyline/${enc(a.storyline_id)}`, text: "storyline" }) : null)))
+            a.storyline_id != null ? el("a", { class: "small-link", href: `#/storyline/${enc(a.storyline_id)}`, text: "storyline" }) : null)))
         : el("p", { class: "muted", text: "none" })));
   setReady("search");
 }
 
 // ---------------------------------------------------------------- routing
 
+function dec(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch (_) {
+    return s;
+  }
+}
+
 function parseRoute(hash) {
   const parts = hash.replace(/^#\/?/, "").split("/");
-  const arg = (i) => {
-    try {
-      return decodeURIComponent(parts.slice(i).join("/"));
-    } catch (_) {
-      return parts.slice(i).join("/");
-    }
-  };
+  const arg = (i) => dec(parts.slice(i).join("/"));
   switch (parts[0]) {
     case "storyline": return { name: "storyline", id: arg(1) };
     case "event": return { name: "event", id: arg(1) };
     case "article": return { name: "article", id: arg(1) };
+    case "compare": return { name: "article", id: dec(parts[1] || ""), compareWith: dec(parts[2] || "") };
     case "search": return { name: "search", q: arg(1) };
     case "page": return { name: "list", page: Math.max(0, parseInt(parts[1], 10) || 0) };
     default: return { name: "list", page: 0 };
@@ -370,7 +376,7 @@ async function route() {
   try {
     if (r.name === "storyline") await renderStoryline(r.id, null, token);
     else if (r.name === "event") await renderEvent(r.id, token);
-    else if (r.name === "article") await renderArticle(r.id, token);
+    else if (r.name === "article") await renderArticle(r.id, r.compareWith || null, token);
     else if (r.name === "search") await renderSearch(r.q, token);
     else await renderList(r.page, token);
   } catch (e) {
