@@ -253,13 +253,15 @@ async fn send(
 }
 
 fn ids(v: &Value, list: &str) -> Vec<String> {
+    // Article ids are strings; event and storyline ids are numbers.
+    let id = |x: &Value| match &x["id"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
     v[list]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x["id"].as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(id).collect())
         .unwrap_or_default()
 }
 
