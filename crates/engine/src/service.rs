@@ -268,11 +268,25 @@ fn fmt_date(d: Option<DateTime<Utc>>) -> Option<String> {
 /// join the service's own batch. Invariant: the queue is empty between service calls.
 struct Deferred {
     inner: Arc<RedbStore>,
-    queue: Mutex<Vec<(String, Vec<u8>, Option<Vec<u8>>)>>,
+    queue: Mutex<Vec<QueuedOp>>,
+}
+
+/// An owned [`Op`]: table, key, and the value to put (`None`: delete).
+type QueuedOp = (String, Vec<u8>, Option<Vec<u8>>);
+
+/// Borrowed [`Op`]s of queued ops.
+fn ops_of(queued: &[QueuedOp]) -> Vec<Op<'_>> {
+    queued
+        .iter()
+        .map(|(t, k, v)| match v {
+            Some(v) => Op::put(t, k, v),
+            None => Op::delete(t, k),
+        })
+        .collect()
 }
 
 impl Deferred {
-    fn take(&self) -> Vec<(String, Vec<u8>, Option<Vec<u8>>)> {
+    fn take(&self) -> Vec<QueuedOp> {
         match self.queue.lock() {
             Ok(mut q) => std::mem::take(&mut *q),
             Err(p) => std::mem::take(&mut *p.into_inner()),
@@ -697,13 +711,7 @@ impl Service {
         let dedup_ops = w.deferred.take();
         let records: Vec<Vec<u8>> = out.iter().map(to_json).collect::<Result<_>>()?;
         let seqs: Vec<[u8; 8]> = out.iter().map(|a| a.seq.to_be_bytes()).collect();
-        let mut ops: Vec<Op<'_>> = dedup_ops
-            .iter()
-            .map(|(t, k, v)| match v {
-                Some(v) => Op::put(t, k, v),
-                None => Op::delete(t, k),
-            })
-            .collect();
+        let mut ops = ops_of(&dedup_ops);
         for ((a, r), s) in out.iter().zip(&records).zip(&seqs) {
             ops.push(Op::put(T_ARTICLES, a.id.as_bytes(), r));
             ops.push(Op::put(T_ORDER, s, a.id.as_bytes()));
@@ -810,7 +818,8 @@ impl Service {
             .filter(|&e| v.matches(&v.events[e], q))
             .map(|e| (v.span(&v.events[e]).1, e as u32))
             .collect();
-        hits.sort_by(|a, b| b.cmp(a));
+        hits.sort_unstable();
+        hits.reverse();
         let events = hits
             .iter()
             .skip(q.offset)
@@ -872,7 +881,9 @@ impl Service {
     /// Storylines matching the query, largest first, then latest.
     pub fn storylines(&self, q: &ListQuery) -> Result<StorylineList> {
         let v = self.view.read().map_err(poisoned)?;
-        let mut hits: Vec<(usize, Option<DateTime<Utc>>, u32, Vec<usize>, usize)> = v
+        // (size, end, id, member seqs, events)
+        type Hit = (usize, Option<DateTime<Utc>>, u32, Vec<usize>, usize);
+        let mut hits: Vec<Hit> = v
             .storylines()
             .into_iter()
             .map(|(id, events)| {
@@ -983,15 +994,13 @@ impl Service {
             })
             .collect();
         hits.sort_by_key(|&s| std::cmp::Reverse((v.articles[s].date, s)));
-        let mut story_size: BTreeMap<u32, usize> = BTreeMap::new();
-        for &s in &hits {
-            story_size
-                .entry(v.storyline(v.articles[s].event))
-                .or_default();
-        }
+        let matched: std::collections::BTreeSet<u32> = hits
+            .iter()
+            .map(|&s| v.storyline(v.articles[s].event))
+            .collect();
         let all = v.storylines();
-        let mut stories: Vec<(usize, u32, Vec<usize>)> = story_size
-            .keys()
+        let mut stories: Vec<(usize, u32, Vec<usize>)> = matched
+            .iter()
             .map(|&id| {
                 let members: Vec<usize> = all
                     .get(&id)
@@ -1066,14 +1075,7 @@ fn load(store: &Arc<RedbStore>) -> Result<(Writer, View)> {
     // A first open queues the dedup config: write it now.
     let queued = deferred.take();
     if !queued.is_empty() {
-        let ops: Vec<Op<'_>> = queued
-            .iter()
-            .map(|(t, k, v)| match v {
-                Some(v) => Op::put(t, k, v),
-                None => Op::delete(t, k),
-            })
-            .collect();
-        store.write_batch(&ops)?;
+        store.write_batch(&ops_of(&queued))?;
     }
     let snapshot: Option<Snapshot> = match store.get(T_CLUSTER, SNAPSHOT_KEY)? {
         None => None,

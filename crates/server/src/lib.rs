@@ -420,10 +420,9 @@ async fn post_compare(
         .await?
     } else {
         let mut side = |k: &str| -> Result<RawArticle> {
-            let v = m
+            let mut v = m
                 .remove(k)
                 .ok_or_else(|| Error::BadRequest(format!("missing `{k}`")))?;
-            let mut v = v;
             if let Value::Object(o) = &mut v {
                 o.entry("id")
                     .or_insert_with(|| Value::String(k.to_string()));

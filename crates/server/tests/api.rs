@@ -125,20 +125,17 @@ fn api_round_trip_over_the_sample_corpus() {
     let near =
         rel["same_event"].as_array().unwrap().len() + rel["duplicates"].as_array().unwrap().len();
     assert!(near >= 1, "{rel}");
-    let same = &rel["same_event"]
-        .as_array()
-        .unwrap()
-        .first()
-        .or(rel["duplicates"].as_array().unwrap().first())
-        .unwrap()
-        .clone();
+    let same = rel["same_event"][0]
+        .as_object()
+        .or(rel["duplicates"][0].as_object())
+        .unwrap();
     for k in ["id", "title", "date", "event_id"] {
-        assert!(same.get(k).is_some(), "{same}");
+        assert!(same.contains_key(k), "{same:?}");
     }
 
     let events = ok_json(addr, "/v1/events?limit=5");
     let total = events["total"].as_u64().unwrap();
-    assert!(total >= 2 && total <= n as u64 + 1, "{events}");
+    assert!((2..=n as u64 + 1).contains(&total), "{events}");
     let list = events["events"].as_array().unwrap();
     assert!(!list.is_empty() && list.len() <= 5);
     for k in ["id", "storyline_id", "label", "start", "end", "size"] {
@@ -225,14 +222,6 @@ fn api_round_trip_over_the_sample_corpus() {
     let s = ok_json(addr, "/v1/search?q=MEASLES&limit=3");
     let hits = s["articles"].as_array().unwrap();
     assert!(!hits.is_empty() && hits.len() <= 3, "{s}");
-    assert!(
-        hits[0]["title"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("measles")
-            || hits[0]["id"].is_string()
-    );
     for k in ["id", "title", "date", "event_id", "storyline_id"] {
         assert!(hits[0].get(k).is_some());
     }
