@@ -133,6 +133,11 @@ const ORG_B: &[&str] = &[
     "Shipping",
     "Rail",
 ];
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "ven", "dar", "mi", "sto", "rel", "tan", "bri", "gor", "ne", "sha", "vel", "qui",
+    "ran", "tor", "li", "mas", "fen", "dor", "ul", "cas", "pe", "ri", "zan", "mor", "hel", "vin",
+    "sa", "tek",
+];
 const SOURCES: &[(&str, &str)] = &[
     ("The Harbour Courier", "harbourcourier.example"),
     ("Daily Ledger", "dailyledger.example"),
@@ -361,16 +366,42 @@ impl Synth {
         }
     }
 
+    /// A made-up capitalised word of 2–3 syllables (27,000+ of them): keeps names varied, so
+    /// storylines do not share entities by accident as they would with small fixed lists.
+    fn coined(&mut self) -> String {
+        let n = self.rng.range(2, 3);
+        let mut w: String = (0..n).map(|_| self.rng.pick(SYLLABLES)).collect();
+        if let Some(first) = w.get(..1) {
+            w.replace_range(..1, &first.to_uppercase());
+        }
+        w
+    }
+
     fn person(&mut self) -> String {
-        format!("{} {}", self.rng.pick(FIRST), self.rng.pick(LAST))
+        let last = if self.rng.chance(0.5) {
+            self.rng.pick(LAST).to_string()
+        } else {
+            self.coined()
+        };
+        format!("{} {last}", self.rng.pick(FIRST))
     }
 
     fn place(&mut self) -> String {
-        format!("{}{}", self.rng.pick(PLACE_A), self.rng.pick(PLACE_B))
+        let head = if self.rng.chance(0.5) {
+            self.rng.pick(PLACE_A).to_string()
+        } else {
+            self.coined()
+        };
+        format!("{head}{}", self.rng.pick(PLACE_B))
     }
 
     fn org(&mut self) -> String {
-        format!("{} {}", self.rng.pick(ORG_A), self.rng.pick(ORG_B))
+        let head = if self.rng.chance(0.5) {
+            self.rng.pick(ORG_A).to_string()
+        } else {
+            self.coined()
+        };
+        format!("{head} {}", self.rng.pick(ORG_B))
     }
 
     fn new_story(&mut self) -> Story {
