@@ -211,9 +211,9 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         n += 1;
         Ok(())
     })
-    .or_else(|e| match io_err.take() {
-        Some(io) => Err(anyhow::Error::from(io)),
-        None => Err(e.into()),
+    .map_err(|e| match io_err.take() {
+        Some(io) => anyhow::Error::from(io),
+        None => e.into(),
     })?;
     w.flush()?;
     if let Some(p) = &args.out {

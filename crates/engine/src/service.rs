@@ -8,7 +8,7 @@
 //!
 //! Durability: one ingest call is ONE [`Store::write_batch`] (fsync'd by redb before it returns)
 //! holding the articles, their order entries and the dedup index's own records — the dedup index
-//! writes through a [`Deferred`] store that queues its ops into that batch. So after a crash either
+//! writes through a deferring store adapter that queues its ops into that batch. So after a crash either
 //! the whole batch is there or none of it; acknowledged articles are never lost and the dedup and
 //! article tables never disagree. Cluster state is snapshotted every `snapshot_every` articles
 //! (default [`SNAPSHOT_EVERY`]) and on [`Service::snapshot`]; opening loads the snapshot and replays

@@ -209,3 +209,24 @@ fn wrong_content_type_is_415() {
     .unwrap();
     f.check(r, 415, "content type");
 }
+
+#[test]
+fn reads_need_the_token_when_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Arc::new(Service::open(dir.path().join("reads.redb")).unwrap());
+    let cfg = ServerConfig {
+        token: Some(TOKEN.into()),
+        read_token_required: true,
+        ..ServerConfig::default()
+    };
+    let running = start(svc, "127.0.0.1:0", cfg).unwrap();
+    let r = get(running.addr(), "/v1/events").unwrap();
+    assert_eq!(r.status, 401, "{}", r.text());
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", auth.as_str())];
+    let r = request(running.addr(), "GET", "/v1/events", &headers, &[]).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["total"], 0);
+    // Health checks stay open.
+    assert_eq!(get(running.addr(), "/healthz").unwrap().status, 200);
+}
