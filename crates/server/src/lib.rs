@@ -380,7 +380,8 @@ async fn get_related(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
-    match st.svc.related(&id, RELATED_CAP)? {
+    let (svc, id2) = (st.svc.clone(), id.clone());
+    match blocking(move || Ok(svc.related(&id2, RELATED_CAP)?)).await? {
         Some(r) => Ok(Json(serde_json::to_value(r).map_err(internal)?)),
         None => Err(Error::NotFound(format!("no article with id {id:?}"))),
     }
@@ -493,7 +494,11 @@ async fn list_events(
     authorize(&st, &headers, false)?;
     let q = list_query(q)?;
     Ok(Json(
-        serde_json::to_value(st.svc.events(&q)?).map_err(internal)?,
+        serde_json::to_value({
+            let svc = st.svc.clone();
+            blocking(move || Ok(svc.events(&q)?)).await?
+        })
+        .map_err(internal)?,
     ))
 }
 
@@ -503,7 +508,8 @@ async fn get_event(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
-    match st.svc.event(cluster_id(&id, "event")?)? {
+    let (svc, eid) = (st.svc.clone(), cluster_id(&id, "event")?);
+    match blocking(move || Ok(svc.event(eid)?)).await? {
         Some(e) => Ok(Json(serde_json::to_value(e).map_err(internal)?)),
         None => Err(Error::NotFound(format!("no event with id {id:?}"))),
     }
@@ -517,7 +523,11 @@ async fn list_storylines(
     authorize(&st, &headers, false)?;
     let q = list_query(q)?;
     Ok(Json(
-        serde_json::to_value(st.svc.storylines(&q)?).map_err(internal)?,
+        serde_json::to_value({
+            let svc = st.svc.clone();
+            blocking(move || Ok(svc.storylines(&q)?)).await?
+        })
+        .map_err(internal)?,
     ))
 }
 
@@ -527,7 +537,8 @@ async fn get_storyline(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
-    match st.svc.storyline(cluster_id(&id, "storyline")?)? {
+    let (svc, sid) = (st.svc.clone(), cluster_id(&id, "storyline")?);
+    match blocking(move || Ok(svc.storyline(sid)?)).await? {
         Some(s) => Ok(Json(serde_json::to_value(s).map_err(internal)?)),
         None => Err(Error::NotFound(format!("no storyline with id {id:?}"))),
     }
@@ -547,7 +558,8 @@ async fn search(
     authorize(&st, &headers, false)?;
     let Query(p) = q.map_err(|e| Error::BadRequest(e.body_text()))?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
-    let r = st.svc.search(p.q.as_deref().unwrap_or(""), limit)?;
+    let svc = st.svc.clone();
+    let r = blocking(move || Ok(svc.search(p.q.as_deref().unwrap_or(""), limit)?)).await?;
     Ok(Json(serde_json::to_value(r).map_err(internal)?))
 }
 
