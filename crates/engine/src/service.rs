@@ -332,6 +332,8 @@ struct Meta {
     date: Option<DateTime<Utc>>,
     event: u32,
     duplicate_of: Option<String>,
+    /// Lower-cased title, for search.
+    title_lower: String,
     /// Lower-cased entity names, for search and filters.
     entity_names: Vec<String>,
     /// Label inputs only (top entities and keyphrases; term lists empty).
@@ -347,6 +349,7 @@ impl Meta {
             date: a.date,
             event: a.event_id,
             duplicate_of: a.duplicate_of.clone(),
+            title_lower: a.title.as_deref().unwrap_or("").to_lowercase(),
             entity_names: a.entities.iter().map(|e| e.name.to_lowercase()).collect(),
             label: Features {
                 lang: String::new(),
@@ -987,10 +990,7 @@ impl Service {
         let mut hits: Vec<usize> = (0..v.articles.len())
             .filter(|&s| {
                 let a = &v.articles[s];
-                a.title
-                    .as_deref()
-                    .is_some_and(|t| t.to_lowercase().contains(&q))
-                    || a.entity_names.iter().any(|n| n.contains(&q))
+                a.title_lower.contains(&q) || a.entity_names.iter().any(|n| n.contains(&q))
             })
             .collect();
         hits.sort_by_key(|&s| std::cmp::Reverse((v.articles[s].date, s)));
