@@ -2,6 +2,7 @@
 //! to an exit code in [`exit_code`].
 
 mod cmd_dedup;
+mod cmd_service;
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -70,6 +71,16 @@ enum Command {
     /// Evaluate against human-labelled data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Add articles to a service database (incremental; durable per batch).
+    Ingest(cmd_service::IngestArgs),
+    /// Serve the HTTP API and web page over a service database.
+    Serve(cmd_service::ServeArgs),
+    /// Ingest inputs, then serve (one-command service run).
+    Up(cmd_service::UpArgs),
+    /// Write the stored articles with their assignments as JSON Lines, in ingest order.
+    Export(cmd_service::ExportArgs),
+    /// Re-ingest an export into a service database.
+    Import(cmd_service::ImportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -179,6 +190,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => compare(args, &job),
         Command::Cluster(args) => cluster(args, &job),
         Command::Dedup(args) => cmd_dedup::run(args, &job),
+        Command::Ingest(args) => cmd_service::ingest(args, &job),
+        Command::Serve(args) => cmd_service::serve(args, &job),
+        Command::Up(args) => cmd_service::up(args, &job),
+        Command::Export(args) => cmd_service::export(args),
+        Command::Import(args) => cmd_service::import(args, &job),
         Command::Eval(EvalCommand::Pairs {
             file,
             json,
@@ -287,13 +303,7 @@ fn compare(args: CompareArgs, job: &JobOptions) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", args.b.display()))?;
     let c = compare_articles(&a, &b);
     if args.json {
-        let out = serde_json::json!({
-            "a": {"id": a.id, "title": a.title, "published": a.published, "lang": a.lang},
-            "b": {"id": b.id, "title": b.title, "published": b.published, "lang": b.lang},
-            "relation": c.relation,
-            "score": c.score,
-            "reasons": c.reasons,
-        });
+        let out = storyline_engine::comparison_json(&a, &b, &c);
         out!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_comparison(&a, &b, &c);

@@ -43,3 +43,15 @@ pub fn compare_articles(a: &Article, b: &Article) -> Comparison {
         &Thresholds::default(),
     )
 }
+
+/// The JSON of `storyline compare --json` and of the API's `POST /v1/compare`: both articles'
+/// id, title, date and language, the relation, score and reasons.
+pub fn comparison_json(a: &Article, b: &Article, c: &Comparison) -> serde_json::Value {
+    serde_json::json!({
+        "a": {"id": a.id, "title": a.title, "published": a.published, "lang": a.lang},
+        "b": {"id": b.id, "title": b.title, "published": b.published, "lang": b.lang},
+        "relation": c.relation,
+        "score": c.score,
+        "reasons": c.reasons,
+    })
+}

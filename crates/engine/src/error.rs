@@ -22,6 +22,18 @@ pub enum Error {
     Record(String),
     #[error("stopped at the first bad record (strict mode): {0}")]
     Strict(Box<Error>),
+    #[error(transparent)]
+    Store(#[from] storyline_store::Error),
+    /// Record `index` (0-based) of a batch is invalid; nothing of the batch was stored.
+    #[error("record {index} (id {id:?}): {reason}")]
+    BadRecord {
+        index: usize,
+        id: String,
+        reason: String,
+    },
+    /// Stored service state is inconsistent or unreadable.
+    #[error("corrupt service state: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -26,12 +26,14 @@ mod clusters;
 mod compare;
 mod error;
 mod pairs;
+pub mod service;
 
 pub use clusters::{
     canonical_of, cluster_articles, eval_clusters, label, read_all, stream_order,
     ArticleAssignment, ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
 };
-pub use compare::{compare_articles, load_article};
+pub use compare::{compare_articles, comparison_json, load_article};
 pub use error::{Error, Result};
 pub use pairs::{eval_pairs, PairPrediction, PairsReport};
+pub use service::Service;
 pub use storyline_cluster::{ClusterConfig, Comparison, Relation};

@@ -376,6 +376,14 @@ pub fn parse_record(
     let s = std::str::from_utf8(bytes).map_err(|e| RecordError::InvalidUtf8(e.valid_up_to()))?;
     let value: Value =
         serde_json::from_str(s).map_err(|e| RecordError::InvalidJson(e.to_string()))?;
+    record_from_value(value, default_id)
+}
+
+/// [`parse_record`] for an already parsed JSON value (e.g. one element of an API request).
+pub fn record_from_value(
+    value: Value,
+    default_id: String,
+) -> std::result::Result<RawArticle, RecordError> {
     let Value::Object(map) = value else {
         return Err(RecordError::InvalidJson("expected a JSON object".into()));
     };

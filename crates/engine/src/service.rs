@@ -1,0 +1,1250 @@
+//! The durable article service behind `storyline serve` and `storyline ingest --db`.
+//!
+//! A [`Service`] owns one [`RedbStore`] file holding:
+//! * `svc.articles`: article id → JSON [`StoredArticle`] (text, metadata, assignments, entities);
+//! * `svc.order`: sequence number (`u64` big-endian) → article id, the ingest order;
+//! * `svc.cluster`: `snapshot` → JSON [`OnlineClusterer`] state covering the first `seq` articles;
+//! * the [`DedupIndex`] tables (`dedup.*`) and `meta` (schema versions, dedup config).
+//!
+//! Durability: one ingest call is ONE [`Store::write_batch`] (fsync'd by redb before it returns)
+//! holding the articles, their order entries and the dedup index's own records — the dedup index
+//! writes through a deferring store adapter that queues its ops into that batch. So after a crash either
+//! the whole batch is there or none of it; acknowledged articles are never lost and the dedup and
+//! article tables never disagree. Cluster state is snapshotted every `snapshot_every` articles
+//! (default [`SNAPSHOT_EVERY`]) and on [`Service::snapshot`]; opening loads the snapshot and replays
+//! the later articles with their stored event ids, so event and storyline ids are stable across
+//! restarts.
+//!
+//! Concurrency: writes are serialised by one writer lock (dedup index + clusterer); reads use an
+//! in-memory view behind a read-write lock that writers hold only to publish a finished batch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::{Bound, ControlFlow};
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use storyline_cluster::{ClusterConfig, OnlineClusterer};
+use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
+use storyline_store::{KeyRange, Op, RedbStore, Store, Visitor, META_TABLE};
+use storyline_text::{Article, Entity, Features, RawArticle};
+
+use crate::error::{Error, Result};
+
+/// Articles between two cluster-state snapshots (by default).
+pub const SNAPSHOT_EVERY: u64 = 5_000;
+/// Version of the service tables' layout, kept in `meta` under [`SERVICE_SCHEMA_KEY`].
+pub const SERVICE_SCHEMA: u32 = 1;
+/// Key of the service schema version (little-endian `u32`) in the `meta` table.
+pub const SERVICE_SCHEMA_KEY: &[u8] = b"service.schema_version";
+
+const T_ARTICLES: &str = "svc.articles";
+const T_ORDER: &str = "svc.order";
+const T_CLUSTER: &str = "svc.cluster";
+const SNAPSHOT_KEY: &[u8] = b"snapshot";
+/// Entities and keyphrases of a member that count for cluster labels (see [`crate::label`]).
+const LABEL_ENTITIES: usize = 6;
+const LABEL_PHRASES: usize = 3;
+
+/// One stored article: the cleaned input fields, its assignments at ingest time and its entities.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredArticle {
+    /// Position in ingest order (0-based).
+    pub seq: u64,
+    pub id: String,
+    pub title: Option<String>,
+    pub text: String,
+    pub url: Option<String>,
+    pub date: Option<DateTime<Utc>>,
+    pub lang: Option<String>,
+    pub event_id: u32,
+    /// The storyline when stored; storylines merge later, so readers use the current one.
+    pub storyline_id: u32,
+    /// The canonical article of its duplicate group when stored, if not itself.
+    pub duplicate_of: Option<String>,
+    pub entities: Vec<Entity>,
+    #[serde(default)]
+    pub keyphrases: Vec<String>,
+}
+
+impl StoredArticle {
+    /// Back to an [`Article`] (for comparisons and re-analysis).
+    pub fn article(&self) -> Article {
+        Article {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            text: self.text.clone(),
+            url: self.url.clone(),
+            published: self.date,
+            lang: self.lang.clone(),
+            source: None,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where one ingested article went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestResult {
+    pub id: String,
+    pub duplicate_of: Option<String>,
+    pub event_id: u32,
+    pub storyline_id: u32,
+}
+
+/// An article as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleOut {
+    pub id: String,
+    pub title: Option<String>,
+    pub text: String,
+    pub url: Option<String>,
+    pub date: Option<String>,
+    pub lang: Option<String>,
+    pub event_id: u32,
+    pub storyline_id: u32,
+    pub duplicate_of: Option<String>,
+    pub entities: Vec<String>,
+}
+
+/// A short reference to an article in related lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleRef {
+    pub id: String,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub event_id: u32,
+}
+
+/// Articles related to one article.
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    pub id: String,
+    pub duplicates: Vec<ArticleRef>,
+    pub same_event: Vec<ArticleRef>,
+    pub same_storyline: Vec<ArticleRef>,
+}
+
+/// Filters and paging of event and storyline lists. Clusters overlapping `[since, until]` match;
+/// `entity` matches case-insensitively inside a member's entity names.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: usize,
+    pub offset: usize,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub entity: Option<String>,
+}
+
+/// One event in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSummary {
+    pub id: u32,
+    pub storyline_id: u32,
+    pub label: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub size: usize,
+}
+
+/// A page of events.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventList {
+    pub total: usize,
+    pub events: Vec<EventSummary>,
+}
+
+/// An article inside an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventArticle {
+    pub id: String,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+    pub duplicate_of: Option<String>,
+}
+
+/// One event with its articles in time order.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventDetail {
+    pub id: u32,
+    pub storyline_id: u32,
+    pub label: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub size: usize,
+    /// The earliest article (first ingested on ties).
+    pub representative: String,
+    pub articles: Vec<EventArticle>,
+}
+
+/// One storyline in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorylineSummary {
+    pub id: u32,
+    pub label: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub size: usize,
+    /// Number of events.
+    pub events: usize,
+}
+
+/// A page of storylines.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorylineList {
+    pub total: usize,
+    pub storylines: Vec<StorylineSummary>,
+}
+
+/// An article inside a storyline's event.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorylineArticle {
+    pub id: String,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+}
+
+/// An event inside a storyline.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorylineEvent {
+    pub id: u32,
+    pub label: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub size: usize,
+    pub articles: Vec<StorylineArticle>,
+}
+
+/// One storyline with its events in time order.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorylineDetail {
+    pub id: u32,
+    pub label: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub size: usize,
+    pub events: Vec<StorylineEvent>,
+}
+
+/// A search hit among articles.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchArticle {
+    pub id: String,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub event_id: u32,
+    pub storyline_id: u32,
+}
+
+/// A search hit among storylines.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchStoryline {
+    pub id: u32,
+    pub label: String,
+    pub size: usize,
+}
+
+/// Search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub articles: Vec<SearchArticle>,
+    pub storylines: Vec<SearchStoryline>,
+}
+
+/// RFC 3339 (seconds, `Z`) form of a date.
+pub fn rfc3339(d: &DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn fmt_date(d: Option<DateTime<Utc>>) -> Option<String> {
+    d.as_ref().map(rfc3339)
+}
+
+/// A [`Store`] that reads through to `inner` but queues writes, so the dedup index's records can
+/// join the service's own batch. Invariant: the queue is empty between service calls.
+struct Deferred {
+    inner: Arc<RedbStore>,
+    queue: Mutex<Vec<QueuedOp>>,
+}
+
+/// An owned [`Op`]: table, key, and the value to put (`None`: delete).
+type QueuedOp = (String, Vec<u8>, Option<Vec<u8>>);
+
+/// Borrowed [`Op`]s of queued ops.
+fn ops_of(queued: &[QueuedOp]) -> Vec<Op<'_>> {
+    queued
+        .iter()
+        .map(|(t, k, v)| match v {
+            Some(v) => Op::put(t, k, v),
+            None => Op::delete(t, k),
+        })
+        .collect()
+}
+
+impl Deferred {
+    fn take(&self) -> Vec<QueuedOp> {
+        match self.queue.lock() {
+            Ok(mut q) => std::mem::take(&mut *q),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
+    }
+}
+
+impl Store for Deferred {
+    fn get(&self, table: &str, key: &[u8]) -> storyline_store::Result<Option<Vec<u8>>> {
+        self.inner.get(table, key)
+    }
+    fn scan(
+        &self,
+        table: &str,
+        range: KeyRange<'_>,
+        visit: &mut Visitor<'_>,
+    ) -> storyline_store::Result<()> {
+        self.inner.scan(table, range, visit)
+    }
+    fn write_batch(&self, ops: &[Op<'_>]) -> storyline_store::Result<()> {
+        let mut q = self
+            .queue
+            .lock()
+            .map_err(|_| storyline_store::Error::Poisoned)?;
+        for op in ops {
+            q.push(match *op {
+                Op::Put { table, key, value } => {
+                    (table.to_string(), key.to_vec(), Some(value.to_vec()))
+                }
+                Op::Delete { table, key } => (table.to_string(), key.to_vec(), None),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// In-memory facts about one article for reads.
+#[derive(Debug, Clone)]
+struct Meta {
+    id: String,
+    title: Option<String>,
+    url: Option<String>,
+    date: Option<DateTime<Utc>>,
+    event: u32,
+    duplicate_of: Option<String>,
+    /// Lower-cased title, for search.
+    title_lower: String,
+    /// Lower-cased entity names, for search and filters.
+    entity_names: Vec<String>,
+    /// Label inputs only (top entities and keyphrases; term lists empty).
+    label: Features,
+}
+
+impl Meta {
+    fn of(a: &StoredArticle) -> Meta {
+        Meta {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            url: a.url.clone(),
+            date: a.date,
+            event: a.event_id,
+            duplicate_of: a.duplicate_of.clone(),
+            title_lower: a.title.as_deref().unwrap_or("").to_lowercase(),
+            entity_names: a.entities.iter().map(|e| e.name.to_lowercase()).collect(),
+            label: Features {
+                lang: String::new(),
+                title_terms: Vec::new(),
+                body_terms: Vec::new(),
+                lead_terms: Vec::new(),
+                entities: a.entities.iter().take(LABEL_ENTITIES).cloned().collect(),
+                keyphrases: a.keyphrases.iter().take(LABEL_PHRASES).cloned().collect(),
+                years: Vec::new(),
+            },
+        }
+    }
+
+    fn time_key(&self, seq: usize) -> (bool, Option<DateTime<Utc>>, usize) {
+        (self.date.is_none(), self.date, seq)
+    }
+}
+
+/// The read side: every article's metadata, event membership and storylines.
+#[derive(Debug, Default)]
+struct View {
+    articles: Vec<Meta>,
+    by_id: HashMap<String, usize>,
+    /// Event id → member seqs in ingest order.
+    events: Vec<Vec<usize>>,
+    /// Event id → current storyline id.
+    storyline_of: Vec<u32>,
+    /// Canonical id → seqs of the articles stored as its duplicates.
+    duplicates: HashMap<String, Vec<usize>>,
+}
+
+impl View {
+    fn push(&mut self, a: &StoredArticle) -> Result<()> {
+        let seq = self.articles.len();
+        if a.seq as usize != seq {
+            return Err(Error::Corrupt(format!(
+                "article {:?} has seq {}, expected {seq}",
+                a.id, a.seq
+            )));
+        }
+        let e = a.event_id as usize;
+        if e > self.events.len() {
+            return Err(Error::Corrupt(format!(
+                "article {:?} names event {e} before event {}",
+                a.id,
+                self.events.len()
+            )));
+        }
+        if e == self.events.len() {
+            self.events.push(Vec::new());
+        }
+        self.events[e].push(seq);
+        if let Some(c) = &a.duplicate_of {
+            self.duplicates.entry(c.clone()).or_default().push(seq);
+        }
+        self.by_id.insert(a.id.clone(), seq);
+        self.articles.push(Meta::of(a));
+        Ok(())
+    }
+
+    fn storyline(&self, event: u32) -> u32 {
+        self.storyline_of
+            .get(event as usize)
+            .copied()
+            .unwrap_or(event)
+    }
+
+    fn span(&self, members: &[usize]) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let dates = members.iter().filter_map(|&s| self.articles[s].date);
+        let (mut lo, mut hi) = (None, None);
+        for d in dates {
+            lo = Some(lo.map_or(d, |l: DateTime<Utc>| l.min(d)));
+            hi = Some(hi.map_or(d, |h: DateTime<Utc>| h.max(d)));
+        }
+        (lo, hi)
+    }
+
+    fn label(&self, members: &[usize]) -> String {
+        crate::label(members.iter().map(|&s| &self.articles[s].label))
+    }
+
+    fn matches(&self, members: &[usize], q: &ListQuery) -> bool {
+        if q.since.is_some() || q.until.is_some() {
+            let (lo, hi) = self.span(members);
+            let (Some(lo), Some(hi)) = (lo, hi) else {
+                return false;
+            };
+            if q.since.is_some_and(|s| hi < s) || q.until.is_some_and(|u| lo > u) {
+                return false;
+            }
+        }
+        match q.entity.as_deref().map(str::to_lowercase) {
+            Some(ent) if !ent.is_empty() => members.iter().any(|&s| {
+                self.articles[s]
+                    .entity_names
+                    .iter()
+                    .any(|n| n.contains(&ent))
+            }),
+            _ => true,
+        }
+    }
+
+    /// Storyline id → its events (ascending ids).
+    fn storylines(&self) -> BTreeMap<u32, Vec<u32>> {
+        let mut out: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for e in 0..self.events.len() as u32 {
+            out.entry(self.storyline(e)).or_default().push(e);
+        }
+        out
+    }
+
+    fn sorted_by_time(&self, members: &[usize]) -> Vec<usize> {
+        let mut m = members.to_vec();
+        m.sort_by_key(|&s| self.articles[s].time_key(s));
+        m
+    }
+
+    fn article_ref(&self, s: usize) -> ArticleRef {
+        let a = &self.articles[s];
+        ArticleRef {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            date: fmt_date(a.date),
+            event_id: a.event,
+        }
+    }
+}
+
+/// The write side: dedup index and clusterer. `poisoned` after a failed store write: the next
+/// write reloads both from the store first.
+struct Writer {
+    dedup: DedupIndex,
+    clusterer: OnlineClusterer,
+    deferred: Arc<Deferred>,
+    since_snapshot: u64,
+    poisoned: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    /// Articles covered: the first `seq` articles of the ingest order.
+    seq: u64,
+    clusterer: OnlineClusterer,
+}
+
+/// The article service: durable ingest, dedup, clustering and the read queries of the API.
+pub struct Service {
+    store: Arc<RedbStore>,
+    writer: Mutex<Writer>,
+    view: RwLock<View>,
+    snapshot_every: u64,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("articles", &self.len())
+            .finish()
+    }
+}
+
+fn poisoned<T>(_: T) -> Error {
+    Error::Corrupt("a lock was poisoned by a panic".into())
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| Error::Corrupt(format!("serialising: {e}")))
+}
+
+impl Service {
+    /// Opens (or creates) the service database at `path`, loading the cluster snapshot and
+    /// replaying the articles stored after it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Service> {
+        Service::open_with(path, SNAPSHOT_EVERY)
+    }
+
+    /// [`Service::open`] with a snapshot interval (articles; at least 1).
+    pub fn open_with(path: impl AsRef<Path>, snapshot_every: u64) -> Result<Service> {
+        let store = Arc::new(RedbStore::open(path)?);
+        match store.get(META_TABLE, SERVICE_SCHEMA_KEY)? {
+            None => store.write_batch(&[Op::put(
+                META_TABLE,
+                SERVICE_SCHEMA_KEY,
+                &SERVICE_SCHEMA.to_le_bytes(),
+            )])?,
+            Some(v) if v.as_slice() == SERVICE_SCHEMA.to_le_bytes() => {}
+            Some(v) => {
+                return Err(Error::Corrupt(format!(
+                    "service schema {v:?}, this build reads {SERVICE_SCHEMA}"
+                )))
+            }
+        }
+        let (writer, view) = load(&store)?;
+        Ok(Service {
+            store,
+            writer: Mutex::new(writer),
+            view: RwLock::new(view),
+            snapshot_every: snapshot_every.max(1),
+        })
+    }
+
+    /// Number of stored articles.
+    pub fn len(&self) -> usize {
+        self.view.read().map(|v| v.articles.len()).unwrap_or(0)
+    }
+
+    /// True when no article is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Prepares raw records (all of them, or none is stored: the first bad one is reported as
+    /// [`Error::BadRecord`] with its index) and ingests them with [`Service::ingest_articles`].
+    pub fn ingest(&self, raws: Vec<RawArticle>) -> Result<Vec<IngestResult>> {
+        let prepared: Vec<std::result::Result<Article, (String, String)>> = raws
+            .into_par_iter()
+            .map(|r| {
+                let id = r.id.clone();
+                r.prepare().map_err(|e| (id, e.to_string()))
+            })
+            .collect();
+        let mut articles = Vec::with_capacity(prepared.len());
+        for (index, p) in prepared.into_iter().enumerate() {
+            match p {
+                Ok(a) => articles.push(a),
+                Err((id, reason)) => return Err(Error::BadRecord { index, id, reason }),
+            }
+        }
+        self.ingest_articles(articles)
+    }
+
+    /// Stores a batch of articles durably (one fsync'd write) and returns one result per input,
+    /// in input order. Ids already stored (or repeated in the batch) are not stored again: their
+    /// stored assignment is returned.
+    pub fn ingest_articles(&self, articles: Vec<Article>) -> Result<Vec<IngestResult>> {
+        let features: Vec<Features> = articles.par_iter().map(Features::of).collect();
+        let mut w = self.writer.lock().map_err(poisoned)?;
+        if w.poisoned {
+            let (writer, view) = load(&self.store)?;
+            *w = writer;
+            *self.view.write().map_err(poisoned)? = view;
+        }
+        let (base, known): (usize, Vec<bool>) = {
+            let view = self.view.read().map_err(poisoned)?;
+            let mut seen = std::collections::HashSet::new();
+            let known = articles
+                .iter()
+                .map(|a| view.by_id.contains_key(&a.id) || !seen.insert(a.id.as_str()))
+                .collect();
+            (view.articles.len(), known)
+        };
+        let fresh: Vec<usize> = (0..articles.len()).filter(|&i| !known[i]).collect();
+        if !fresh.is_empty() {
+            let stored = match self.cluster_batch(&mut w, &articles, &features, &fresh, base) {
+                Ok(s) => s,
+                Err(e) => {
+                    w.poisoned = true;
+                    w.deferred.take();
+                    return Err(e);
+                }
+            };
+            let mut view = self.view.write().map_err(poisoned)?;
+            for a in &stored {
+                view.push(a)?;
+            }
+            view.storyline_of = (0..view.events.len() as u32)
+                .map(|e| w.clusterer.storyline_of(e))
+                .collect();
+            drop(view);
+            w.since_snapshot += stored.len() as u64;
+            if w.since_snapshot >= self.snapshot_every {
+                if let Err(e) = self.write_snapshot(&mut w) {
+                    eprintln!("warning: cluster snapshot failed (will retry): {e}");
+                }
+            }
+        }
+        drop(w);
+        let view = self.view.read().map_err(poisoned)?;
+        articles
+            .iter()
+            .map(|a| {
+                let s = *view
+                    .by_id
+                    .get(&a.id)
+                    .ok_or_else(|| Error::Corrupt(format!("article {:?} vanished", a.id)))?;
+                let m = &view.articles[s];
+                Ok(IngestResult {
+                    id: m.id.clone(),
+                    duplicate_of: m.duplicate_of.clone(),
+                    event_id: m.event,
+                    storyline_id: view.storyline(m.event),
+                })
+            })
+            .collect()
+    }
+
+    /// Dedups and clusters the `fresh` articles and writes them with the dedup records in one batch.
+    fn cluster_batch(
+        &self,
+        w: &mut Writer,
+        articles: &[Article],
+        features: &[Features],
+        fresh: &[usize],
+        base: usize,
+    ) -> Result<Vec<StoredArticle>> {
+        let texts: Vec<String> = fresh.iter().map(|&i| articles[i].full_text()).collect();
+        let docs: Vec<DocRef<'_>> = fresh
+            .iter()
+            .zip(&texts)
+            .map(|(&i, t)| DocRef {
+                id: &articles[i].id,
+                text: t,
+                published: articles[i].published.map(|d| d.timestamp()),
+            })
+            .collect();
+        let assigned = w.dedup.insert_batch(&docs)?;
+        // Events of canonical articles: stored ones, then this batch's as they are placed.
+        let mut event_of: HashMap<String, u32> = HashMap::new();
+        {
+            let view = self.view.read().map_err(poisoned)?;
+            for a in &assigned {
+                if a.canonical != a.id {
+                    if let Some(&s) = view.by_id.get(&a.canonical) {
+                        event_of.insert(a.canonical.clone(), view.articles[s].event);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(fresh.len());
+        for (k, (&i, asg)) in fresh.iter().zip(&assigned).enumerate() {
+            let a = &articles[i];
+            let f = &features[i];
+            let published = a.published.map(|d| d.timestamp());
+            let duplicate_of = (asg.canonical != a.id).then(|| asg.canonical.clone());
+            let p = match duplicate_of.as_ref().and_then(|c| event_of.get(c)) {
+                Some(&e) => {
+                    w.clusterer.model.observe(f);
+                    let v = w.clusterer.model.vectorize(f, published);
+                    w.clusterer.add_to(v, Some((e, 1.0)))
+                }
+                None => w.clusterer.add(f, published),
+            };
+            event_of.insert(a.id.clone(), p.event);
+            out.push(StoredArticle {
+                seq: (base + k) as u64,
+                id: a.id.clone(),
+                title: a.title.clone(),
+                text: a.text.clone(),
+                url: a.url.clone(),
+                date: a.published,
+                lang: a.lang.clone(),
+                event_id: p.event,
+                storyline_id: 0,
+                duplicate_of,
+                entities: f.entities.clone(),
+                keyphrases: f.keyphrases.clone(),
+            });
+        }
+        for a in &mut out {
+            a.storyline_id = w.clusterer.storyline_of(a.event_id);
+        }
+        let dedup_ops = w.deferred.take();
+        let records: Vec<Vec<u8>> = out.iter().map(to_json).collect::<Result<_>>()?;
+        let seqs: Vec<[u8; 8]> = out.iter().map(|a| a.seq.to_be_bytes()).collect();
+        let mut ops = ops_of(&dedup_ops);
+        for ((a, r), s) in out.iter().zip(&records).zip(&seqs) {
+            ops.push(Op::put(T_ARTICLES, a.id.as_bytes(), r));
+            ops.push(Op::put(T_ORDER, s, a.id.as_bytes()));
+        }
+        self.store.write_batch(&ops)?;
+        Ok(out)
+    }
+
+    /// Writes the cluster-state snapshot now (also done every `snapshot_every` articles).
+    pub fn snapshot(&self) -> Result<()> {
+        let mut w = self.writer.lock().map_err(poisoned)?;
+        if w.poisoned || w.since_snapshot == 0 {
+            return Ok(());
+        }
+        self.write_snapshot(&mut w)
+    }
+
+    fn write_snapshot(&self, w: &mut Writer) -> Result<()> {
+        let seq = self.len() as u64;
+        let bytes = serde_json::to_vec(&SnapshotRef {
+            seq,
+            clusterer: &w.clusterer,
+        })
+        .map_err(|e| Error::Corrupt(format!("serialising the snapshot: {e}")))?;
+        self.store
+            .write_batch(&[Op::put(T_CLUSTER, SNAPSHOT_KEY, &bytes)])?;
+        w.since_snapshot = 0;
+        Ok(())
+    }
+
+    fn stored(&self, id: &str) -> Result<Option<StoredArticle>> {
+        match self.store.get(T_ARTICLES, id.as_bytes())? {
+            None => Ok(None),
+            Some(raw) => serde_json::from_slice(&raw)
+                .map(Some)
+                .map_err(|e| Error::Corrupt(format!("article {id:?}: {e}"))),
+        }
+    }
+
+    /// A stored article as the source [`Article`].
+    pub fn article_source(&self, id: &str) -> Result<Option<Article>> {
+        Ok(self.stored(id)?.map(|a| a.article()))
+    }
+
+    /// One stored article with its current storyline.
+    pub fn article(&self, id: &str) -> Result<Option<ArticleOut>> {
+        let Some(a) = self.stored(id)? else {
+            return Ok(None);
+        };
+        let storyline_id = self.view.read().map_err(poisoned)?.storyline(a.event_id);
+        Ok(Some(ArticleOut {
+            date: fmt_date(a.date),
+            entities: a.entities.iter().map(|e| e.name.clone()).collect(),
+            id: a.id,
+            title: a.title,
+            text: a.text,
+            url: a.url,
+            lang: a.lang,
+            event_id: a.event_id,
+            storyline_id,
+            duplicate_of: a.duplicate_of,
+        }))
+    }
+
+    /// Duplicates, other articles of its event and of its storyline (at most `cap` each).
+    pub fn related(&self, id: &str, cap: usize) -> Result<Option<Related>> {
+        let v = self.view.read().map_err(poisoned)?;
+        let Some(&me) = v.by_id.get(id) else {
+            return Ok(None);
+        };
+        let m = &v.articles[me];
+        let canon = m.duplicate_of.clone().unwrap_or_else(|| m.id.clone());
+        let mut dups: Vec<usize> = v.duplicates.get(&canon).cloned().unwrap_or_default();
+        if let Some(&c) = v.by_id.get(&canon) {
+            dups.push(c);
+        }
+        dups.retain(|&s| s != me);
+        dups = v.sorted_by_time(&dups);
+        let event = m.event;
+        let same_event: Vec<usize> = v
+            .sorted_by_time(&v.events[event as usize])
+            .into_iter()
+            .filter(|&s| s != me && !dups.contains(&s))
+            .collect();
+        let story = v.storyline(event);
+        let mut same_story: Vec<usize> = (0..v.events.len() as u32)
+            .filter(|&e| e != event && v.storyline(e) == story)
+            .flat_map(|e| v.events[e as usize].iter().copied())
+            .collect();
+        same_story = v.sorted_by_time(&same_story);
+        let refs = |list: &[usize]| list.iter().take(cap).map(|&s| v.article_ref(s)).collect();
+        Ok(Some(Related {
+            id: m.id.clone(),
+            duplicates: refs(&dups),
+            same_event: refs(&same_event),
+            same_storyline: refs(&same_story),
+        }))
+    }
+
+    /// Events overlapping the query, latest first (by end, then id).
+    pub fn events(&self, q: &ListQuery) -> Result<EventList> {
+        let v = self.view.read().map_err(poisoned)?;
+        let mut hits: Vec<(Option<DateTime<Utc>>, u32)> = (0..v.events.len())
+            .filter(|&e| v.matches(&v.events[e], q))
+            .map(|e| (v.span(&v.events[e]).1, e as u32))
+            .collect();
+        hits.sort_unstable();
+        hits.reverse();
+        let events = hits
+            .iter()
+            .skip(q.offset)
+            .take(q.limit)
+            .map(|&(_, e)| {
+                let members = &v.events[e as usize];
+                let (lo, hi) = v.span(members);
+                EventSummary {
+                    id: e,
+                    storyline_id: v.storyline(e),
+                    label: v.label(members),
+                    start: fmt_date(lo),
+                    end: fmt_date(hi),
+                    size: members.len(),
+                }
+            })
+            .collect();
+        Ok(EventList {
+            total: hits.len(),
+            events,
+        })
+    }
+
+    /// One event with its articles in time order.
+    pub fn event(&self, id: u32) -> Result<Option<EventDetail>> {
+        let v = self.view.read().map_err(poisoned)?;
+        let Some(members) = v.events.get(id as usize) else {
+            return Ok(None);
+        };
+        let sorted = v.sorted_by_time(members);
+        let (lo, hi) = v.span(members);
+        Ok(Some(EventDetail {
+            id,
+            storyline_id: v.storyline(id),
+            label: v.label(members),
+            start: fmt_date(lo),
+            end: fmt_date(hi),
+            size: members.len(),
+            representative: sorted
+                .first()
+                .map(|&s| v.articles[s].id.clone())
+                .unwrap_or_default(),
+            articles: sorted
+                .iter()
+                .map(|&s| {
+                    let a = &v.articles[s];
+                    EventArticle {
+                        id: a.id.clone(),
+                        title: a.title.clone(),
+                        date: fmt_date(a.date),
+                        url: a.url.clone(),
+                        duplicate_of: a.duplicate_of.clone(),
+                    }
+                })
+                .collect(),
+        }))
+    }
+
+    /// Storylines matching the query, largest first, then latest.
+    pub fn storylines(&self, q: &ListQuery) -> Result<StorylineList> {
+        let v = self.view.read().map_err(poisoned)?;
+        // (size, end, id, member seqs, events)
+        type Hit = (usize, Option<DateTime<Utc>>, u32, Vec<usize>, usize);
+        let mut hits: Vec<Hit> = v
+            .storylines()
+            .into_iter()
+            .map(|(id, events)| {
+                let members: Vec<usize> = events
+                    .iter()
+                    .flat_map(|&e| v.events[e as usize].iter().copied())
+                    .collect();
+                let end = v.span(&members).1;
+                (members.len(), end, id, members, events.len())
+            })
+            .filter(|h| v.matches(&h.3, q))
+            .collect();
+        hits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let storylines = hits
+            .iter()
+            .skip(q.offset)
+            .take(q.limit)
+            .map(|(size, _, id, members, n_events)| {
+                let (lo, hi) = v.span(members);
+                StorylineSummary {
+                    id: *id,
+                    label: v.label(members),
+                    start: fmt_date(lo),
+                    end: fmt_date(hi),
+                    size: *size,
+                    events: *n_events,
+                }
+            })
+            .collect();
+        Ok(StorylineList {
+            total: hits.len(),
+            storylines,
+        })
+    }
+
+    /// One storyline with its events in time order (by start; undated last).
+    pub fn storyline(&self, id: u32) -> Result<Option<StorylineDetail>> {
+        let v = self.view.read().map_err(poisoned)?;
+        if id as usize >= v.events.len() || v.storyline(id) != id {
+            return Ok(None);
+        }
+        let mut events: Vec<u32> = (0..v.events.len() as u32)
+            .filter(|&e| v.storyline(e) == id)
+            .collect();
+        events.sort_by_key(|&e| {
+            let lo = v.span(&v.events[e as usize]).0;
+            (lo.is_none(), lo, e)
+        });
+        let members: Vec<usize> = events
+            .iter()
+            .flat_map(|&e| v.events[e as usize].iter().copied())
+            .collect();
+        let (lo, hi) = v.span(&members);
+        Ok(Some(StorylineDetail {
+            id,
+            label: v.label(&members),
+            start: fmt_date(lo),
+            end: fmt_date(hi),
+            size: members.len(),
+            events: events
+                .iter()
+                .map(|&e| {
+                    let m = &v.events[e as usize];
+                    let (elo, ehi) = v.span(m);
+                    StorylineEvent {
+                        id: e,
+                        label: v.label(m),
+                        start: fmt_date(elo),
+                        end: fmt_date(ehi),
+                        size: m.len(),
+                        articles: v
+                            .sorted_by_time(m)
+                            .iter()
+                            .map(|&s| {
+                                let a = &v.articles[s];
+                                StorylineArticle {
+                                    id: a.id.clone(),
+                                    title: a.title.clone(),
+                                    date: fmt_date(a.date),
+                                    url: a.url.clone(),
+                                }
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        }))
+    }
+
+    /// Case-insensitive search over titles and entity names: matching articles (latest first)
+    /// and the storylines they belong to (largest first), at most `limit` of each.
+    pub fn search(&self, q: &str, limit: usize) -> Result<SearchResults> {
+        let v = self.view.read().map_err(poisoned)?;
+        let q = q.trim().to_lowercase();
+        if q.is_empty() {
+            return Ok(SearchResults {
+                articles: Vec::new(),
+                storylines: Vec::new(),
+            });
+        }
+        let mut hits: Vec<usize> = (0..v.articles.len())
+            .filter(|&s| {
+                let a = &v.articles[s];
+                a.title_lower.contains(&q) || a.entity_names.iter().any(|n| n.contains(&q))
+            })
+            .collect();
+        hits.sort_by_key(|&s| std::cmp::Reverse((v.articles[s].date, s)));
+        let matched: std::collections::BTreeSet<u32> = hits
+            .iter()
+            .map(|&s| v.storyline(v.articles[s].event))
+            .collect();
+        let all = v.storylines();
+        let mut stories: Vec<(usize, u32, Vec<usize>)> = matched
+            .iter()
+            .map(|&id| {
+                let members: Vec<usize> = all
+                    .get(&id)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|&e| v.events[e as usize].iter().copied())
+                    .collect();
+                (members.len(), id, members)
+            })
+            .collect();
+        stories.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        Ok(SearchResults {
+            articles: hits
+                .iter()
+                .take(limit)
+                .map(|&s| {
+                    let a = &v.articles[s];
+                    SearchArticle {
+                        id: a.id.clone(),
+                        title: a.title.clone(),
+                        date: fmt_date(a.date),
+                        event_id: a.event,
+                        storyline_id: v.storyline(a.event),
+                    }
+                })
+                .collect(),
+            storylines: stories
+                .iter()
+                .take(limit)
+                .map(|(size, id, members)| SearchStoryline {
+                    id: *id,
+                    label: v.label(members),
+                    size: *size,
+                })
+                .collect(),
+        })
+    }
+
+    /// Visits every stored article in ingest order, with its current storyline id.
+    pub fn export(&self, mut visit: impl FnMut(StoredArticle) -> Result<()>) -> Result<()> {
+        let ids: Vec<String> = {
+            let v = self.view.read().map_err(poisoned)?;
+            v.articles.iter().map(|a| a.id.clone()).collect()
+        };
+        for id in ids {
+            let mut a = self
+                .stored(&id)?
+                .ok_or_else(|| Error::Corrupt(format!("article {id:?} missing")))?;
+            a.storyline_id = self.view.read().map_err(poisoned)?.storyline(a.event_id);
+            visit(a)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    seq: u64,
+    clusterer: &'a OnlineClusterer,
+}
+
+/// Articles re-analysed per parallel step when replaying after the snapshot.
+const REPLAY_CHUNK: usize = 512;
+
+/// Builds the writer and view from the store: dedup index, snapshot, then the article log.
+fn load(store: &Arc<RedbStore>) -> Result<(Writer, View)> {
+    let deferred = Arc::new(Deferred {
+        inner: store.clone(),
+        queue: Mutex::new(Vec::new()),
+    });
+    let dedup = DedupIndex::open(deferred.clone(), DedupConfig::default())?;
+    // A first open queues the dedup config: write it now.
+    let queued = deferred.take();
+    if !queued.is_empty() {
+        store.write_batch(&ops_of(&queued))?;
+    }
+    let snapshot: Option<Snapshot> = match store.get(T_CLUSTER, SNAPSHOT_KEY)? {
+        None => None,
+        Some(raw) => Some(
+            serde_json::from_slice(&raw)
+                .map_err(|e| Error::Corrupt(format!("cluster snapshot: {e}")))?,
+        ),
+    };
+    let (covered, mut clusterer) = match snapshot {
+        Some(s) => (s.seq, s.clusterer),
+        None => (0, OnlineClusterer::new(ClusterConfig::default())),
+    };
+    let mut ids: Vec<String> = Vec::new();
+    let mut failure = None;
+    store.scan(
+        T_ORDER,
+        (Bound::Unbounded, Bound::Unbounded),
+        &mut |k, v| {
+            let expected = (ids.len() as u64).to_be_bytes();
+            if k != expected {
+                failure = Some(format!(
+                    "order key {k:?} where seq {} was expected",
+                    ids.len()
+                ));
+                return ControlFlow::Break(());
+            }
+            ids.push(String::from_utf8_lossy(v).into_owned());
+            ControlFlow::Continue(())
+        },
+    )?;
+    if let Some(f) = failure {
+        return Err(Error::Corrupt(f));
+    }
+    if covered > ids.len() as u64 {
+        return Err(Error::Corrupt(format!(
+            "snapshot covers {covered} articles, {} are stored",
+            ids.len()
+        )));
+    }
+    if dedup.len() != ids.len() {
+        return Err(Error::Corrupt(format!(
+            "dedup index has {} articles, the article log {}",
+            dedup.len(),
+            ids.len()
+        )));
+    }
+    let mut view = View::default();
+    for chunk in ids.chunks(REPLAY_CHUNK) {
+        let mut recs = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            let raw = store.get(T_ARTICLES, id.as_bytes())?.ok_or_else(|| {
+                Error::Corrupt(format!("article {id:?} is in the log but missing"))
+            })?;
+            let a: StoredArticle = serde_json::from_slice(&raw)
+                .map_err(|e| Error::Corrupt(format!("article {id:?}: {e}")))?;
+            recs.push(a);
+        }
+        let replay: Vec<&StoredArticle> = recs.iter().filter(|a| a.seq >= covered).collect();
+        let features: Vec<Features> = replay
+            .par_iter()
+            .map(|a| Features::of(&a.article()))
+            .collect();
+        for (a, f) in replay.iter().zip(&features) {
+            let n = clusterer.events().len() as u32;
+            let best = match a.event_id {
+                e if e < n => Some((e, 1.0)),
+                e if e == n => None,
+                e => {
+                    return Err(Error::Corrupt(format!(
+                        "article {:?} names event {e}, only {n} exist",
+                        a.id
+                    )))
+                }
+            };
+            clusterer.model.observe(f);
+            let v = clusterer.model.vectorize(f, a.date.map(|d| d.timestamp()));
+            clusterer.add_to(v, best);
+        }
+        for a in &recs {
+            view.push(a)?;
+        }
+    }
+    if clusterer.events().len() != view.events.len() {
+        return Err(Error::Corrupt(format!(
+            "cluster state has {} events, the articles name {}",
+            clusterer.events().len(),
+            view.events.len()
+        )));
+    }
+    view.storyline_of = (0..view.events.len() as u32)
+        .map(|e| clusterer.storyline_of(e))
+        .collect();
+    let since_snapshot = ids.len() as u64 - covered;
+    Ok((
+        Writer {
+            dedup,
+            clusterer,
+            deferred,
+            since_snapshot,
+            poisoned: false,
+        },
+        view,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(id: &str, title: &str, text: &str, date: &str) -> RawArticle {
+        RawArticle {
+            id: id.into(),
+            title: Some(title.into()),
+            text: Some(text.into()),
+            date: Some(date.into()),
+            ..RawArticle::default()
+        }
+    }
+
+    fn batch() -> Vec<RawArticle> {
+        vec![
+            raw("a", "Port strike halts Rotterdam", "Dock workers in Rotterdam walked out on Monday over pay, halting container traffic at Europe's largest port, the FNV union said.", "2024-03-04"),
+            raw("b", "Rotterdam dockers strike", "Container traffic at Rotterdam stopped on Monday as dock workers walked out over pay, according to the FNV union.", "2024-03-04"),
+            raw("c", "Measles outbreak in Marlow County", "Health officials in Marlow County confirmed five measles cases among unvaccinated children in the Eastfield district.", "2024-03-05"),
+            raw("a-copy", "Port strike halts Rotterdam", "Dock workers in Rotterdam walked out on Monday over pay, halting container traffic at Europe's largest port, the FNV union said.", "2024-03-05"),
+        ]
+    }
+
+    #[test]
+    fn ingest_is_idempotent_and_survives_reopen_with_and_without_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svc.redb");
+        let first = {
+            let s = Service::open_with(&path, 2).unwrap();
+            let r = s.ingest(batch()).unwrap();
+            assert_eq!(r[0].event_id, r[1].event_id);
+            assert_ne!(r[0].event_id, r[2].event_id);
+            assert_eq!(r[3].duplicate_of.as_deref(), Some("a"));
+            // Retrying stores nothing twice.
+            assert_eq!(s.ingest(batch()).unwrap(), r);
+            assert_eq!(s.len(), 4);
+            r
+        };
+        let s = Service::open_with(&path, 2).unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.ingest(batch()).unwrap(), first);
+        let a = s.article("c").unwrap().unwrap();
+        assert_eq!(a.date.as_deref(), Some("2024-03-05T00:00:00Z"));
+        assert!(a.entities.iter().any(|e| e == "Marlow County"));
+        let rel = s.related("a", 50).unwrap().unwrap();
+        assert_eq!(rel.duplicates[0].id, "a-copy");
+        assert_eq!(rel.same_event[0].id, "b");
+        let ev = s.event(first[0].event_id).unwrap().unwrap();
+        assert_eq!(ev.size, 3);
+        assert_eq!(ev.representative, "a");
+        let found = s.search("marlow", 10).unwrap();
+        assert_eq!(found.articles[0].id, "c");
+    }
+
+    #[test]
+    fn a_bad_record_rejects_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Service::open(dir.path().join("svc.redb")).unwrap();
+        let mut b = batch();
+        b[2].text = None;
+        match s.ingest(b) {
+            Err(Error::BadRecord { index, id, .. }) => assert_eq!((index, id.as_str()), (2, "c")),
+            other => panic!("expected a bad record, got {other:?}"),
+        }
+        assert!(s.is_empty());
+    }
+}
