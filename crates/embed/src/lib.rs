@@ -134,10 +134,13 @@ pub struct Calibration {
 }
 
 impl Calibration {
-    /// Fitted by `scripts/fit-embed-blend.py` on SemEval-2022 Task 8 dev pairs without using the
-    /// gold labels: the affine map that gives the calibrated cosine the mean and standard deviation
-    /// of the sparse score (see docs/EVALUATION.md, "Embeddings").
-    pub const E5_SMALL_Q4: Calibration = Calibration { lo: 0.80, hi: 0.95 };
+    /// Fitted by `scripts/fit-embed-blend.py` on SemEval-2022 Task 8 dev pairs (title + lead, 64
+    /// tokens): the least-squares affine map from cosine to the human similarity `(4 − Overall) / 3`
+    /// (see docs/EVALUATION.md, "Embeddings").
+    pub const E5_SMALL_Q4: Calibration = Calibration {
+        lo: 0.760,
+        hi: 0.965,
+    };
 
     pub fn apply(&self, cos: f32) -> f32 {
         if self.hi.partial_cmp(&self.lo) != Some(std::cmp::Ordering::Greater) || !cos.is_finite() {

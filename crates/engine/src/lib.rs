@@ -24,6 +24,8 @@
 pub mod background;
 mod clusters;
 mod compare;
+#[cfg(feature = "embed")]
+pub mod dense;
 mod error;
 mod pairs;
 
@@ -31,7 +33,11 @@ pub use clusters::{
     canonical_of, cluster_articles, eval_clusters, label, read_all, stream_order,
     ArticleAssignment, ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
 };
+#[cfg(feature = "embed")]
+pub use compare::compare_articles_dense;
 pub use compare::{compare_articles, load_article};
 pub use error::{Error, Result};
-pub use pairs::{eval_pairs, PairPrediction, PairsReport};
+#[cfg(feature = "embed")]
+pub use pairs::eval_pairs_dense;
+pub use pairs::{eval_pairs, DenseReport, PairPrediction, PairsReport};
 pub use storyline_cluster::{ClusterConfig, Comparison, Relation};
