@@ -43,7 +43,8 @@ pub struct PairPrediction {
     pub score_dense: Option<f64>,
 }
 
-/// The dense (embedding) side of [`eval_pairs_dense`], computed in the same run as the sparse one.
+/// The dense (embedding) side of `eval_pairs_dense` (feature `embed`), computed in the same run as
+/// the sparse one.
 #[derive(Debug, Clone, Serialize)]
 pub struct DenseReport {
     /// Model and input recipe, e.g. `e5-small-q4@64`.
