@@ -74,12 +74,15 @@ impl EmbedArgs {
 }
 
 impl InputArgs {
+    // `..default()` fills `dense`, which exists only with the feature `embed`.
+    #[allow(clippy::needless_update)]
     fn job(&self) -> JobOptions {
         JobOptions {
             ingest: IngestOptions {
                 max_record_bytes: self.max_record_bytes,
             },
             strict: self.strict,
+            ..JobOptions::default()
         }
     }
 }
@@ -194,9 +197,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let job = cli.input.job();
     #[cfg(not(feature = "embed"))]
-    let _ = &cli.embed;
+    let job = cli.input.job();
+    #[cfg(feature = "embed")]
+    let job = {
+        let mut job = cli.input.job();
+        if matches!(
+            cli.command,
+            Command::Cluster(_) | Command::Eval(EvalCommand::Clusters { .. })
+        ) {
+            job.dense = cli.embed.dense().map(std::sync::Arc::new);
+        }
+        job
+    };
     match cli.command {
         Command::Compare(args) => compare(args, &job, &cli.embed),
         Command::Cluster(args) => cluster(args, &job),
@@ -407,6 +420,14 @@ fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c:
 
 fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
     let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
+    #[cfg(feature = "embed")]
+    let c = match &job.dense {
+        Some(d) => {
+            storyline_engine::cluster_articles_dense(&articles, ClusterConfig::default(), d)?
+        }
+        None => cluster_articles(&articles, ClusterConfig::default())?,
+    };
+    #[cfg(not(feature = "embed"))]
     let c = cluster_articles(&articles, ClusterConfig::default())?;
     if let Some(path) = &args.out {
         let f = create_file(path)?;
