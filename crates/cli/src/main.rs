@@ -60,6 +60,9 @@ struct EmbedArgs {
     /// Use sparse signals only, even when an embedding model is available.
     #[arg(long, global = true)]
     no_embed: bool,
+    /// Cache article embeddings in this redb file (keyed by model and input text).
+    #[arg(long, global = true, value_name = "FILE")]
+    embed_cache: Option<PathBuf>,
 }
 
 impl EmbedArgs {
@@ -69,7 +72,17 @@ impl EmbedArgs {
         if self.no_embed {
             return None;
         }
-        storyline_engine::dense::Dense::load_or_warn(self.model.as_deref())
+        let dense = storyline_engine::dense::Dense::load_or_warn(self.model.as_deref())?;
+        match &self.embed_cache {
+            None => Some(dense),
+            Some(path) => match storyline_store::RedbStore::open(path) {
+                Ok(store) => Some(dense.with_cache(std::sync::Arc::new(store))),
+                Err(e) => {
+                    eprintln!("note: embedding cache {} unavailable ({e})", path.display());
+                    Some(dense)
+                }
+            },
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use storyline_embed::{article_input, cosine, Calibration, E5Embedder, Embedder};
+use storyline_store::{Op, Store};
 use storyline_text::Article;
 
 use crate::error::Result;
@@ -18,10 +19,15 @@ pub const DEFAULT_TOKENS: usize = 64;
 /// Texts per call to the embedder: one forward pass over the batch keeps both cores busy.
 const BATCH: usize = 64;
 
-/// An embedder with its calibration.
+/// The store table of cached vectors: key = xxh3-128 of the model name, a NUL and the input text
+/// (16 bytes, big-endian); value = the vector as little-endian f32.
+pub const CACHE_TABLE: &str = "embeddings";
+
+/// An embedder with its calibration, and optionally a vector cache in a [`Store`].
 pub struct Dense {
     pub embedder: Box<dyn Embedder>,
     pub calibration: Calibration,
+    pub cache: Option<std::sync::Arc<dyn Store>>,
 }
 
 impl std::fmt::Debug for Dense {
@@ -57,7 +63,16 @@ impl Dense {
         Ok(Dense {
             embedder: Box::new(E5Embedder::load(&dir, tokens)?),
             calibration: Calibration::E5_SMALL_Q4,
+            cache: None,
         })
+    }
+
+    /// The same embedder, caching vectors in `store` (table [`CACHE_TABLE`]).
+    pub fn with_cache(self, store: std::sync::Arc<dyn Store>) -> Dense {
+        Dense {
+            cache: Some(store),
+            ..self
+        }
     }
 
     /// Loads the default model, or prints once why Storyline runs on sparse signals only and
@@ -72,27 +87,86 @@ impl Dense {
         }
     }
 
-    /// The embedding of each article's title + lead, in order.
+    /// The embedding of each article's title + lead, in order, from the cache when there is one
+    /// (the throughput counts only the texts actually embedded).
     pub fn embed_articles(&self, articles: &[&Article]) -> Result<(Vec<Vec<f32>>, Throughput)> {
         let inputs: Vec<String> = articles
             .iter()
             .map(|a| article_input(a.title.as_deref().unwrap_or(""), &a.text))
             .collect();
         let start = Instant::now();
-        let mut out = Vec::with_capacity(inputs.len());
-        for chunk in inputs.chunks(BATCH) {
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            out.extend(self.embedder.embed(&refs)?);
+        let keys: Vec<[u8; 16]> = inputs.iter().map(|t| self.cache_key(t)).collect();
+        let mut out: Vec<Option<Vec<f32>>> = match &self.cache {
+            Some(store) => keys
+                .iter()
+                .map(|k| Ok(store.get(CACHE_TABLE, k)?.and_then(|b| decode(&b))))
+                .collect::<Result<_>>()?,
+            None => vec![None; inputs.len()],
+        };
+        let missing: Vec<usize> = (0..inputs.len()).filter(|&i| out[i].is_none()).collect();
+        for chunk in missing.chunks(BATCH) {
+            let refs: Vec<&str> = chunk.iter().map(|&i| inputs[i].as_str()).collect();
+            let vectors = self.embedder.embed(&refs)?;
+            if let Some(store) = &self.cache {
+                let values: Vec<Vec<u8>> = vectors.iter().map(|v| encode(v)).collect();
+                let ops: Vec<Op<'_>> = chunk
+                    .iter()
+                    .zip(&values)
+                    .map(|(&i, v)| Op::put(CACHE_TABLE, &keys[i], v))
+                    .collect();
+                store.write_batch(&ops)?;
+            }
+            for (&i, v) in chunk.iter().zip(vectors) {
+                out[i] = Some(v);
+            }
         }
         let t = Throughput {
-            texts: inputs.len(),
+            texts: missing.len(),
             seconds: start.elapsed().as_secs_f64(),
         };
-        Ok((out, t))
+        Ok((out.into_iter().map(Option::unwrap_or_default).collect(), t))
+    }
+
+    fn cache_key(&self, input: &str) -> [u8; 16] {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(self.embedder.name().as_bytes());
+        h.update(&[0]);
+        h.update(input.as_bytes());
+        h.digest128().to_be_bytes()
     }
 
     /// The calibrated similarity of two embeddings, in [0, 1].
     pub fn similarity(&self, a: &[f32], b: &[f32]) -> f32 {
         self.calibration.apply(cosine(a, b))
+    }
+}
+
+fn encode(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// `None` for a malformed value (then the text is embedded again).
+fn decode(b: &[u8]) -> Option<Vec<f32>> {
+    let chunks = b.chunks_exact(4);
+    if b.is_empty() || !chunks.remainder().is_empty() {
+        return None;
+    }
+    Some(
+        chunks
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vector_codec_round_trips_and_rejects_garbage() {
+        let v = vec![0.5f32, -1.25, 3.0];
+        assert_eq!(decode(&encode(&v)), Some(v));
+        assert_eq!(decode(&[1, 2, 3]), None);
+        assert_eq!(decode(&[]), None);
     }
 }

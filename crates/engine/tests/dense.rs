@@ -70,3 +70,16 @@ fn compare_lists_the_dense_signal() {
     let none = compare_articles_dense(&a, &b, None).unwrap();
     assert_eq!(none, compare_articles(&a, &b));
 }
+
+#[test]
+fn the_vector_cache_serves_repeated_articles() {
+    let Some(d) = dense() else { return };
+    let d = d.with_cache(std::sync::Arc::new(storyline_store::MemStore::new()));
+    let a = Article::from_text("a", PAIRS[0].2).unwrap();
+    let b = Article::from_text("b", PAIRS[0].3).unwrap();
+    let (first, t1) = d.embed_articles(&[&a, &b]).unwrap();
+    let (second, t2) = d.embed_articles(&[&b, &a]).unwrap();
+    assert_eq!((t1.texts, t2.texts), (2, 0));
+    assert_eq!(first[0], second[1]);
+    assert_eq!(first[1], second[0]);
+}
