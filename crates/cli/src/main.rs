@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use storyline_engine::{
-    cluster_articles, compare_articles, eval_clusters, eval_pairs, load_article, read_all,
-    ClusterConfig, Comparison, JobOptions, Level,
+    cluster_articles, eval_clusters, eval_pairs, load_article, read_all, ClusterConfig, Comparison,
+    JobOptions, Level,
 };
 use storyline_text::ingest::IngestOptions;
 
@@ -35,6 +35,8 @@ macro_rules! out {
 struct Cli {
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    embed: EmbedArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,13 +51,52 @@ struct InputArgs {
     max_record_bytes: u64,
 }
 
+/// The dense signal (built with the cargo feature `embed`; ignored otherwise).
+#[derive(Args, Debug, Clone)]
+struct EmbedArgs {
+    /// Embedding model directory (default: $STORYLINE_MODEL, else
+    /// ~/.local/share/storyline/models/e5-small-q4, where scripts/install-model.sh puts it).
+    #[arg(long, global = true, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Use sparse signals only, even when an embedding model is available.
+    #[arg(long, global = true)]
+    no_embed: bool,
+    /// Cache article embeddings in this redb file (keyed by model and input text).
+    #[arg(long, global = true, value_name = "FILE")]
+    embed_cache: Option<PathBuf>,
+}
+
+impl EmbedArgs {
+    /// The loaded embedder, or `None` (after one note on stderr) when it is unavailable.
+    #[cfg(feature = "embed")]
+    fn dense(&self) -> Option<storyline_engine::dense::Dense> {
+        if self.no_embed {
+            return None;
+        }
+        let dense = storyline_engine::dense::Dense::load_or_warn(self.model.as_deref())?;
+        match &self.embed_cache {
+            None => Some(dense),
+            Some(path) => match storyline_store::RedbStore::open(path) {
+                Ok(store) => Some(dense.with_cache(std::sync::Arc::new(store))),
+                Err(e) => {
+                    eprintln!("note: embedding cache {} unavailable ({e})", path.display());
+                    Some(dense)
+                }
+            },
+        }
+    }
+}
+
 impl InputArgs {
+    // `..default()` fills `dense`, which exists only with the feature `embed`.
+    #[allow(clippy::needless_update)]
     fn job(&self) -> JobOptions {
         JobOptions {
             ingest: IngestOptions {
                 max_record_bytes: self.max_record_bytes,
             },
             strict: self.strict,
+            ..JobOptions::default()
         }
     }
 }
@@ -185,9 +226,21 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    #[cfg(not(feature = "embed"))]
     let job = cli.input.job();
+    #[cfg(feature = "embed")]
+    let job = {
+        let mut job = cli.input.job();
+        if matches!(
+            cli.command,
+            Command::Cluster(_) | Command::Eval(EvalCommand::Clusters { .. })
+        ) {
+            job.dense = cli.embed.dense().map(std::sync::Arc::new);
+        }
+        job
+    };
     match cli.command {
-        Command::Compare(args) => compare(args, &job),
+        Command::Compare(args) => compare(args, &job, &cli.embed),
         Command::Cluster(args) => cluster(args, &job),
         Command::Dedup(args) => cmd_dedup::run(args, &job),
         Command::Ingest(args) => cmd_service::ingest(args, &job),
@@ -200,6 +253,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             predictions,
         }) => {
+            #[cfg(feature = "embed")]
+            let report = match cli.embed.dense() {
+                Some(d) => storyline_engine::eval_pairs_dense(&file, job.strict, &d, report_bad)?,
+                None => eval_pairs(&file, job.strict, report_bad)?,
+            };
+            #[cfg(not(feature = "embed"))]
             let report = eval_pairs(&file, job.strict, report_bad)?;
             if let Some(path) = predictions {
                 let f = create_file(&path)?;
@@ -219,6 +278,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for (k, g) in &report.by_lang_pair {
                     let p = g.pearson.map_or("-".to_string(), |p| format!("{p:.4}"));
                     out!("{k:<8} {:>5} {p:>8}", g.n);
+                }
+                if let Some(d) = &report.dense {
+                    print_dense_pairs(&report, d);
                 }
             }
             Ok(())
@@ -291,7 +353,29 @@ pub(crate) fn report_bad(e: &storyline_engine::Error) {
     eprintln!("warning: skipped bad record: {e}");
 }
 
-fn compare(args: CompareArgs, job: &JobOptions) -> anyhow::Result<()> {
+/// The with-embeddings figures of `eval pairs`, beside the sparse ones of the same run.
+fn print_dense_pairs(r: &storyline_engine::PairsReport, d: &storyline_engine::DenseReport) {
+    out!(
+        "with embeddings ({}; {} texts at {:.1} texts/s):",
+        d.model,
+        d.texts,
+        d.texts_per_second
+    );
+    out!(
+        "pearson (score vs -Overall): {:.4}   sparse only {:.4}   embedding cosine alone {:.4}",
+        d.pearson,
+        r.pearson,
+        d.pearson_cosine
+    );
+    out!("{:<8} {:>5} {:>8} {:>8}", "langs", "n", "sparse", "embed");
+    let fmt = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.4}"));
+    for (k, g) in &d.by_lang_pair {
+        let sparse = r.by_lang_pair.get(k).and_then(|s| s.pearson);
+        out!("{k:<8} {:>5} {:>8} {:>8}", g.n, fmt(sparse), fmt(g.pearson));
+    }
+}
+
+fn compare(args: CompareArgs, job: &JobOptions, embed: &EmbedArgs) -> anyhow::Result<()> {
     let id_a = args.id_a.as_deref().or(args.id.first().map(String::as_str));
     let id_b = args
         .id_b
@@ -301,7 +385,13 @@ fn compare(args: CompareArgs, job: &JobOptions) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", args.a.display()))?;
     let b = load_article(&args.b, id_b, &job.ingest)
         .with_context(|| format!("reading {}", args.b.display()))?;
-    let c = compare_articles(&a, &b);
+    #[cfg(feature = "embed")]
+    let c = storyline_engine::compare_articles_dense(&a, &b, embed.dense().as_ref())?;
+    #[cfg(not(feature = "embed"))]
+    let c = {
+        let _ = embed;
+        storyline_engine::compare_articles(&a, &b)
+    };
     if args.json {
         let out = storyline_engine::comparison_json(&a, &b, &c);
         out!("{}", serde_json::to_string_pretty(&out)?);
@@ -358,6 +448,14 @@ fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c:
 
 fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
     let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
+    #[cfg(feature = "embed")]
+    let c = match &job.dense {
+        Some(d) => {
+            storyline_engine::cluster_articles_dense(&articles, ClusterConfig::default(), d)?
+        }
+        None => cluster_articles(&articles, ClusterConfig::default())?,
+    };
+    #[cfg(not(feature = "embed"))]
     let c = cluster_articles(&articles, ClusterConfig::default())?;
     if let Some(path) = &args.out {
         let f = create_file(path)?;

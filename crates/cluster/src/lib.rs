@@ -32,6 +32,7 @@ pub mod vector;
 pub use model::{DocVector, Model, Prepared};
 pub use online::{ClusterConfig, Event, OnlineClusterer, Placement};
 pub use relation::{
-    compare, shingle_overlap, Comparison, Reasons, Relation, SharedEntity, Thresholds,
+    compare, compare_dense, shingle_overlap, Comparison, Reasons, Relation, SharedEntity,
+    Thresholds,
 };
-pub use similarity::{Signals, Weights};
+pub use similarity::{Signals, Weights, DEFAULT_DENSE_WEIGHT};

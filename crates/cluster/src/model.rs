@@ -29,6 +29,10 @@ pub struct DocVector {
     /// Years mentioned in the text.
     pub years: Vec<i32>,
     pub lang: String,
+    /// Dense embedding (unit length for an article; a sum of members' embeddings for an event),
+    /// when the engine runs with an embedding model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense: Option<Vec<f32>>,
 }
 
 impl DocVector {
@@ -236,6 +240,7 @@ impl Model {
             published,
             years: p.years.clone(),
             lang: p.lang.clone(),
+            dense: None,
         }
     }
 }

@@ -70,12 +70,22 @@ pub struct ClusterConfig {
     pub posting_cap: usize,
     /// By default 32: candidate events scored per article (those sharing the most index keys).
     pub max_candidates: usize,
+    /// `[lo, hi]` calibration of the dense cosine (article embedding vs. event mean embedding) to
+    /// [0, 1]; by default `None`: articles' dense vectors are ignored. When set, the calibrated
+    /// similarity is blended into the (non-learned) merge score with `weights.dense`.
+    #[serde(default)]
+    pub dense_calibration: Option<[f32; 2]>,
 }
 
 impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
-            weights: Weights::default(),
+            // Dense blend weight 0 for event clustering: on ECB+ dev no weight in 0.1–0.5 (with
+            // thresholds 0.40–0.60) beat sparse-only B³ F1 (`tune_dense` example, docs/EVALUATION.md).
+            weights: Weights {
+                dense: 0.0,
+                ..Weights::default()
+            },
             learned: false,
             event_threshold: 0.45,
             event_window_days: 3.0,
@@ -90,6 +100,7 @@ impl Default for ClusterConfig {
             query_terms: 12,
             posting_cap: 64,
             max_candidates: 32,
+            dense_calibration: None,
         }
     }
 }
@@ -145,6 +156,15 @@ impl Event {
             }
         }
         self.norms = self.sum.fields().map(SparseVec::norm);
+        if let Some(d) = &v.dense {
+            match &mut self.sum.dense {
+                Some(sum) if sum.len() == d.len() => {
+                    sum.iter_mut().zip(d).for_each(|(s, x)| *s += x);
+                }
+                Some(_) => {}
+                None => self.sum.dense = Some(d.clone()),
+            }
+        }
         self.members.push((idx, v.published));
         if let Some(t) = v.published {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
@@ -283,6 +303,20 @@ impl OnlineClusterer {
         self.add_vector(v)
     }
 
+    /// [`OnlineClusterer::add`] with the article's dense embedding (used when
+    /// [`ClusterConfig::dense_calibration`] is set).
+    pub fn add_dense(
+        &mut self,
+        p: &Prepared,
+        published: Option<i64>,
+        dense: Option<Vec<f32>>,
+    ) -> Placement {
+        self.model.observe_prepared(p);
+        let mut v = self.model.vectorize_prepared(p, published);
+        v.dense = dense;
+        self.add_vector(v)
+    }
+
     /// Adds an already vectorised article.
     pub fn add_vector(&mut self, v: DocVector) -> Placement {
         let cfg = self.cfg();
@@ -355,7 +389,15 @@ impl OnlineClusterer {
         } else {
             let centroid = &self.events[c as usize].sum;
             let no_time = cfg.weights.without_time();
-            Signals::between(v, centroid).score(&no_time, v, centroid)
+            let dense = match (cfg.dense_calibration, &v.dense, &centroid.dense) {
+                (Some([lo, hi]), Some(a), Some(b)) if hi > lo => {
+                    Some(((dense_cosine(a, b) - lo) / (hi - lo)).clamp(0.0, 1.0))
+                }
+                _ => None,
+            };
+            Signals::between(v, centroid)
+                .with_dense(dense)
+                .score(&no_time, v, centroid)
         }
     }
 
@@ -552,6 +594,24 @@ fn query_keys(v: &DocVector, k: usize) -> Vec<u64> {
             .map(|id| ENTITY_KEY | u64::from(id)),
     );
     keys
+}
+
+/// Cosine of two dense vectors; 0 for mismatched lengths or zero vectors.
+fn dense_cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na > 0.0 && nb > 0.0 {
+        dot / (na.sqrt() * nb.sqrt())
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -133,9 +133,25 @@ pub fn compare(
     weights: &Weights,
     t: &Thresholds,
 ) -> Comparison {
+    compare_dense(a, fa, b, fb, model, None, weights, t)
+}
+
+/// [`compare`] with a calibrated dense-embedding similarity in [0, 1] (`None`: sparse only), which
+/// is blended into the score with weight [`Weights::dense`] and reported among the reasons.
+#[allow(clippy::too_many_arguments)]
+pub fn compare_dense(
+    a: &Article,
+    fa: &Features,
+    b: &Article,
+    fb: &Features,
+    model: &Model,
+    dense: Option<f32>,
+    weights: &Weights,
+    t: &Thresholds,
+) -> Comparison {
     let va = model.vectorize(fa, a.published.map(|d| d.timestamp()));
     let vb = model.vectorize(fb, b.published.map(|d| d.timestamp()));
-    let signals = Signals::between(&va, &vb);
+    let signals = Signals::between(&va, &vb).with_dense(dense);
     let score = signals.score(weights, &va, &vb);
     let (jaccard, containment) = shingle_overlap(&a.full_text(), &b.full_text());
     let gap = signals.gap_days;
@@ -199,6 +215,13 @@ pub fn compare(
         ));
         Relation::Unrelated
     };
+    if let Some(d) = signals.dense {
+        explanation.push(format!(
+            "multilingual embedding similarity {d:.2} (calibrated), weighted {:.2} against the sparse score {:.2}",
+            weights.dense,
+            signals.sparse_score(weights, &va, &vb)
+        ));
+    }
     if let Some(g) = gap {
         explanation.push(format!("published {g:.1} days apart"));
     } else {

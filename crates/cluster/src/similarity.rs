@@ -19,19 +19,35 @@ pub struct Signals {
     pub head_plain: f32,
     /// Absolute publication-time gap in days, when both dates are known.
     pub gap_days: Option<f32>,
+    /// Calibrated dense-embedding similarity in [0, 1], when both articles have embeddings (see
+    /// the `storyline-embed` crate); `None` on the sparse-only path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense: Option<f32>,
 }
 
 /// Weights of the combined score, a weighted mean of the square roots of the cosines (cosines of
 /// sparse vectors are skewed towards 0; the square root makes the score closer to linear in
 /// human similarity judgements). By default: body 0.6, head 0.2, entities 0.2, fitted as a flat
 /// optimum on SemEval-2022 Task 8 dev pairs; time decays the score by half every `half_life_days`
-/// (default 30) when both dates are known.
+/// (default 30) when both dates are known. When a dense similarity is present the sparse score
+/// is blended with it: `(1 - dense) * sparse + dense * dense_similarity` (`dense` 0.5 by default,
+/// fitted on SemEval-2022 Task 8 dev pairs by `scripts/fit-embed-blend.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Weights {
     pub body: f32,
     pub head: f32,
     pub entities: f32,
     pub half_life_days: f32,
+    /// Blend weight of the dense similarity, in [0, 1].
+    #[serde(default = "default_dense")]
+    pub dense: f32,
+}
+
+/// The default blend weight of the dense similarity.
+pub const DEFAULT_DENSE_WEIGHT: f32 = 0.5;
+
+fn default_dense() -> f32 {
+    DEFAULT_DENSE_WEIGHT
 }
 
 impl Default for Weights {
@@ -41,6 +57,7 @@ impl Default for Weights {
             head: 0.2,
             entities: 0.2,
             half_life_days: 30.0,
+            dense: DEFAULT_DENSE_WEIGHT,
         }
     }
 }
@@ -67,12 +84,29 @@ impl Signals {
                 (Some(x), Some(y)) => Some((x - y).unsigned_abs() as f32 / 86_400.0),
                 _ => None,
             },
+            dense: None,
         }
     }
 
-    /// The combined similarity in [0, 1]. Signals of empty sub-vectors (e.g. no entities) are left
-    /// out and the remaining weights renormalised.
+    /// The same signals with a dense similarity (already calibrated to [0, 1]).
+    pub fn with_dense(self, dense: Option<f32>) -> Signals {
+        Signals { dense, ..self }
+    }
+
+    /// The combined similarity in [0, 1]: the sparse score ([`Signals::sparse_score`]) blended with
+    /// the dense similarity when there is one, times the time factor.
     pub fn score(&self, w: &Weights, a: &DocVector, b: &DocVector) -> f32 {
+        let s = self.sparse_score(w, a, b);
+        let s = match self.dense {
+            Some(d) => (1.0 - w.dense) * s + w.dense * d.clamp(0.0, 1.0),
+            None => s,
+        };
+        s * self.time_factor(w)
+    }
+
+    /// The sparse similarity in [0, 1], without time. Signals of empty sub-vectors (e.g. no
+    /// entities) are left out and the remaining weights renormalised.
+    pub fn sparse_score(&self, w: &Weights, a: &DocVector, b: &DocVector) -> f32 {
         let mut num = w.body * self.body.sqrt();
         let mut den = w.body;
         if !(a.head.is_empty() || b.head.is_empty()) {
@@ -83,8 +117,11 @@ impl Signals {
             num += w.entities * self.entities.sqrt();
             den += w.entities;
         }
-        let s = if den > 0.0 { num / den } else { 0.0 };
-        s * self.time_factor(w)
+        if den > 0.0 {
+            num / den
+        } else {
+            0.0
+        }
     }
 
     /// The "what happened" similarity: the mean of the entity-free body and title+lead cosines.

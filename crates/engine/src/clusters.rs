@@ -19,6 +19,9 @@ pub struct JobOptions {
     pub ingest: IngestOptions,
     /// Stop at the first bad record instead of skipping it.
     pub strict: bool,
+    /// The dense signal for clustering jobs (feature `embed`); `None`: sparse only.
+    #[cfg(feature = "embed")]
+    pub dense: Option<std::sync::Arc<crate::dense::Dense>>,
 }
 
 /// Reads every article of the inputs, skipping (and reporting through `on_bad`) bad records,
@@ -140,6 +143,36 @@ const PIPELINE_CHUNK: usize = 1024;
 /// [`canonical_of`]) join the event of their canonical article without being scored, when the
 /// canonical article came first in the stream.
 pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<Clustering> {
+    cluster_articles_vectors(articles, config, None)
+}
+
+/// [`cluster_articles`] with a dense signal: every article is embedded (title + lead) and the
+/// calibrated similarity to an event's mean embedding is blended into the merge score with
+/// `config.weights.dense` — 0 by default for events, which skips the embedding.
+#[cfg(feature = "embed")]
+pub fn cluster_articles_dense(
+    articles: &[Article],
+    mut config: ClusterConfig,
+    dense: &crate::dense::Dense,
+) -> Result<Clustering> {
+    if config.weights.dense <= 0.0 {
+        // The default for events (see `ClusterConfig`): embedding would change nothing.
+        return cluster_articles(articles, config);
+    }
+    let refs: Vec<&Article> = articles.iter().collect();
+    let (vectors, _) = dense.embed_articles(&refs)?;
+    config.dense_calibration = Some([dense.calibration.lo, dense.calibration.hi]);
+    cluster_articles_vectors(articles, config, Some(&vectors))
+}
+
+/// [`cluster_articles`] with precomputed dense embeddings, one per article in order (used when
+/// `config.dense_calibration` is set).
+pub fn cluster_articles_vectors(
+    articles: &[Article],
+    config: ClusterConfig,
+    dense: Option<&[Vec<f32>]>,
+) -> Result<Clustering> {
+    let dense_of = |i: usize| dense.and_then(|d| d.get(i).cloned());
     let canonical = canonical_of(articles)?;
     let order = stream_order(articles);
     let mut clusterer = OnlineClusterer::new(config);
@@ -167,10 +200,11 @@ pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<C
                     let p = match event_of[canonical[i]] {
                         Some(e) if canonical[i] != i => {
                             clusterer.model.observe_prepared(prep);
-                            let v = clusterer.model.vectorize_prepared(prep, published);
+                            let mut v = clusterer.model.vectorize_prepared(prep, published);
+                            v.dense = dense_of(i);
                             clusterer.add_to(v, Some((e, 1.0)))
                         }
-                        _ => clusterer.add_prepared(prep, published),
+                        _ => clusterer.add_dense(prep, published, dense_of(i)),
                     };
                     event_of[i] = Some(p.event);
                 }
@@ -304,6 +338,12 @@ pub fn eval_clusters(
 ) -> Result<ClustersReport> {
     let start = std::time::Instant::now();
     let (articles, skipped) = read_all(paths, opts, on_bad)?;
+    #[cfg(feature = "embed")]
+    let clustering = match &opts.dense {
+        Some(d) => cluster_articles_dense(&articles, config, d)?,
+        None => cluster_articles(&articles, config)?,
+    };
+    #[cfg(not(feature = "embed"))]
     let clustering = cluster_articles(&articles, config)?;
     let mut predicted = Vec::new();
     let mut gold = Vec::new();

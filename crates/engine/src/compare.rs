@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+#[cfg(feature = "embed")]
+use storyline_cluster::compare_dense;
 use storyline_cluster::{compare, Comparison, Thresholds, Weights};
 use storyline_text::ingest::{find_article, input_kind, read_inputs, IngestOptions, InputKind};
 use storyline_text::{Article, Features};
@@ -54,4 +56,33 @@ pub fn comparison_json(a: &Article, b: &Article, c: &Comparison) -> serde_json::
         "score": c.score,
         "reasons": c.reasons,
     })
+}
+
+/// [`compare_articles`] with the dense signal of `dense` (when `Some`) blended into the score and
+/// listed among the reasons.
+#[cfg(feature = "embed")]
+pub fn compare_articles_dense(
+    a: &Article,
+    b: &Article,
+    dense: Option<&crate::dense::Dense>,
+) -> Result<Comparison> {
+    let Some(d) = dense else {
+        return Ok(compare_articles(a, b));
+    };
+    let (fa, fb) = (Features::of(a), Features::of(b));
+    let mut model = crate::background::model();
+    model.observe(&fa);
+    model.observe(&fb);
+    let (v, _) = d.embed_articles(&[a, b])?;
+    let sim = d.similarity(&v[0], &v[1]);
+    Ok(compare_dense(
+        a,
+        &fa,
+        b,
+        &fb,
+        &model,
+        Some(sim),
+        &Weights::default(),
+        &Thresholds::default(),
+    ))
 }

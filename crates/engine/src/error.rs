@@ -9,6 +9,12 @@ pub enum Error {
     Metric(#[from] storyline_eval::Error),
     #[error(transparent)]
     Dedup(#[from] storyline_dedup::Error),
+    #[cfg(feature = "embed")]
+    #[error(transparent)]
+    Embed(#[from] storyline_embed::Error),
+    #[cfg(feature = "embed")]
+    #[error("embedding cache: {0}")]
+    Store(#[from] storyline_store::Error),
     #[error("{}:{line}: {reason}", path.display())]
     BadPair {
         path: PathBuf,

@@ -24,16 +24,24 @@
 pub mod background;
 mod clusters;
 mod compare;
+#[cfg(feature = "embed")]
+pub mod dense;
 mod error;
 mod pairs;
 pub mod service;
 
+#[cfg(feature = "embed")]
+pub use clusters::cluster_articles_dense;
 pub use clusters::{
-    canonical_of, cluster_articles, eval_clusters, label, read_all, stream_order,
-    ArticleAssignment, ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
+    canonical_of, cluster_articles, cluster_articles_vectors, eval_clusters, label, read_all,
+    stream_order, ArticleAssignment, ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
 };
+#[cfg(feature = "embed")]
+pub use compare::compare_articles_dense;
 pub use compare::{compare_articles, comparison_json, load_article};
 pub use error::{Error, Result};
-pub use pairs::{eval_pairs, PairPrediction, PairsReport};
+#[cfg(feature = "embed")]
+pub use pairs::eval_pairs_dense;
+pub use pairs::{eval_pairs, DenseReport, PairPrediction, PairsReport};
 pub use service::Service;
 pub use storyline_cluster::{ClusterConfig, Comparison, Relation};
