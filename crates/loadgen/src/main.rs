@@ -248,8 +248,7 @@ async fn send(
         let msg = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
         bail!("{method} {path}: HTTP {status}: {msg}");
     }
-    Ok(serde_json::from_slice(&bytes)
-        .with_context(|| format!("{method} {path}: response is not JSON"))?)
+    serde_json::from_slice(&bytes).with_context(|| format!("{method} {path}: response is not JSON"))
 }
 
 fn ids(v: &Value, list: &str) -> Vec<String> {
@@ -533,7 +532,7 @@ async fn run(cfg: RunConfig) -> Result<bool> {
         "kind", "count", "errors", "p50 ms", "p99 ms", "max ms"
     );
     for (k, h, e) in &per_kind {
-        if h.len() > 0 {
+        if !h.is_empty() {
             println!(
                 "{:<15} {:>7} {:>7} {:>9.2} {:>9.2} {:>9.2}",
                 k.name(),
