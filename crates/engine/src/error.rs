@@ -12,9 +12,6 @@ pub enum Error {
     #[cfg(feature = "embed")]
     #[error(transparent)]
     Embed(#[from] storyline_embed::Error),
-    #[cfg(feature = "embed")]
-    #[error("embedding cache: {0}")]
-    Store(#[from] storyline_store::Error),
     #[error("{}:{line}: {reason}", path.display())]
     BadPair {
         path: PathBuf,
