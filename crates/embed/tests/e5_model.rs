@@ -58,3 +58,23 @@ fn e5_accepts_empty_huge_and_odd_input() {
     assert!(m.token_count(&huge) <= 64);
     assert!(m.embed(&[]).unwrap().is_empty());
 }
+
+#[test]
+fn fast_forward_pass_matches_the_reference_engine() {
+    let Some(m) = load() else { return };
+    let texts = [
+        "Port strike halts Rotterdam. Dock workers walked out on Monday over pay, the union said.",
+        "Streik legt Rotterdamer Hafen lahm. Hafenarbeiter haben am Montag die Arbeit niedergelegt.",
+        "Wybory prezydenckie w Polsce: kandydaci debatowali w telewizji publicznej w środę wieczorem.",
+        "الرئيس يلتقي وزير الخارجية لبحث الأزمة",
+        "x",
+    ];
+    let fast = m.embed(&texts).unwrap();
+    let reference = m.embed_reference(&texts).unwrap();
+    for (i, (a, b)) in fast.iter().zip(&reference).enumerate() {
+        let c = cosine(a, b);
+        assert!(c > 0.99, "text {i}: fast vs reference cosine {c}");
+    }
+    // and the quantisation error is far below the gap between related and unrelated texts
+    assert!(cosine(&fast[0], &fast[1]) > cosine(&fast[0], &fast[3]));
+}
