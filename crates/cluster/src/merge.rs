@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::model::DocVector;
+use crate::vector::SparseVec;
 
 /// Number of merge features.
 pub const FEATURES: usize = 10;
@@ -44,9 +45,34 @@ pub fn features_with_norms(
     c_norms: &[f32; 7],
     size: usize,
 ) -> [f32; FEATURES] {
-    let mut f = [0f32; FEATURES];
+    let cos = cosines_with_norms(v, &v.fields().map(SparseVec::norm), c, c_norms);
+    features_from_cosines(&cos, v, c, size)
+}
+
+/// The cosines of `v`'s and `c`'s seven sub-vectors, given both sides' norms.
+pub fn cosines_with_norms(
+    v: &DocVector,
+    v_norms: &[f32; 7],
+    c: &DocVector,
+    c_norms: &[f32; 7],
+) -> [f32; 7] {
+    let mut out = [0f32; 7];
     for (i, (a, b)) in v.fields().into_iter().zip(c.fields()).enumerate() {
-        f[i] = a.cosine_with_norms(a.norm(), b, c_norms[i]).sqrt();
+        out[i] = a.cosine_with_norms(v_norms[i], b, c_norms[i]);
+    }
+    out
+}
+
+/// The merge features from the sub-vector cosines (see [`features`]).
+pub fn features_from_cosines(
+    cos: &[f32; 7],
+    v: &DocVector,
+    c: &DocVector,
+    size: usize,
+) -> [f32; FEATURES] {
+    let mut f = [0f32; FEATURES];
+    for (i, x) in cos.iter().enumerate() {
+        f[i] = x.sqrt();
     }
     f[7] = ((1 + size) as f32).ln() / 5.0;
     if let (Some(x), Some(y)) = (v.published, c.published) {

@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use storyline_text::Features;
 
-use crate::merge::{features_with_norms, MergeModel, FEATURES};
+use crate::merge::{cosines_with_norms, features_from_cosines, MergeModel, FEATURES};
 use crate::model::{DocVector, Model, Prepared};
 use crate::similarity::{Signals, Weights};
 use crate::vector::SparseVec;
@@ -321,21 +321,21 @@ impl OnlineClusterer {
     pub fn add_vector(&mut self, v: DocVector) -> Placement {
         let cfg = self.cfg();
         let best = self
-            .candidates(&v)
+            .scored_candidates(&v)
             .into_iter()
-            .filter(|(c, f)| {
+            .filter(|cand| {
                 v.entities.is_empty()
-                    || self.events[*c as usize].norms[2] == 0.0
-                    || f[2] * f[2] >= cfg.event_min_entities
+                    || self.events[cand.event as usize].norms[2] == 0.0
+                    || cand.features[2] * cand.features[2] >= cfg.event_min_entities
             })
-            .map(|(c, f)| {
-                let dated_event = self.events[c as usize].last.is_some();
+            .map(|cand| {
+                let dated_event = self.events[cand.event as usize].last.is_some();
                 let margin = if dated_event != v.published.is_some() {
                     cfg.undated_margin
                 } else {
                     0.0
                 };
-                (c, self.merge_score(&v, c, &f) - margin)
+                (cand.event, self.merge_score(&v, &cand) - margin)
             })
             .fold(None, |best: Option<(u32, f32)>, (c, s)| match best {
                 Some((_, b)) if b >= s => best,
@@ -348,7 +348,17 @@ impl OnlineClusterer {
     /// Candidate events for an article (from the posting lists, within the event window) with
     /// their merge features, in event-id order.
     pub fn candidates(&self, v: &DocVector) -> Vec<(u32, [f32; FEATURES])> {
+        self.scored_candidates(v)
+            .into_iter()
+            .map(|c| (c.event, c.features))
+            .collect()
+    }
+
+    /// [`OnlineClusterer::candidates`] with the raw sub-vector cosines kept beside the features
+    /// (the weighted score reuses them instead of recomputing them).
+    fn scored_candidates(&self, v: &DocVector) -> Vec<Candidate> {
         let cfg = self.cfg();
+        let v_norms = v.fields().map(SparseVec::norm);
         let keys = query_keys(v, cfg.query_terms);
         let hits = keys
             .iter()
@@ -372,20 +382,26 @@ impl OnlineClusterer {
             })
             .map(|c| {
                 let e = &self.events[c as usize];
-                (c, features_with_norms(v, &e.sum, &e.norms, e.members.len()))
+                let cosines = cosines_with_norms(v, &v_norms, &e.sum, &e.norms);
+                Candidate {
+                    event: c,
+                    features: features_from_cosines(&cosines, v, &e.sum, e.members.len()),
+                    cosines,
+                }
             })
             .collect()
     }
 
     /// The merge score of an article against event `c`: the learned probability, or the weighted
     /// similarity when `config.learned` is off.
-    fn merge_score(&self, v: &DocVector, c: u32, f: &[f32; FEATURES]) -> f32 {
+    fn merge_score(&self, v: &DocVector, cand: &Candidate) -> f32 {
         let cfg = self.cfg();
+        let c = cand.event;
         if cfg.learned {
             self.merge
                 .as_ref()
                 .unwrap_or_else(|| MergeModel::builtin())
-                .probability(f)
+                .probability(&cand.features)
         } else {
             let centroid = &self.events[c as usize].sum;
             let no_time = cfg.weights.without_time();
@@ -395,9 +411,17 @@ impl OnlineClusterer {
                 }
                 _ => None,
             };
-            Signals::between(v, centroid)
-                .with_dense(dense)
-                .score(&no_time, v, centroid)
+            let [body, head, entities, plain, head_plain, ..] = cand.cosines;
+            Signals {
+                body,
+                head,
+                entities,
+                plain,
+                head_plain,
+                ..Signals::between_dates(v, centroid)
+            }
+            .with_dense(dense)
+            .score(&no_time, v, centroid)
         }
     }
 
@@ -585,6 +609,14 @@ fn most_hits(hits: impl Iterator<Item = u32>, k: usize) -> Vec<u32> {
 }
 
 /// Index keys of a vector: its top body terms, and its top entities (in a separate key space).
+/// A candidate event for an article: its merge features and the raw cosines of the seven
+/// sub-vectors (in [`DocVector::fields`] order).
+struct Candidate {
+    event: u32,
+    features: [f32; FEATURES],
+    cosines: [f32; 7],
+}
+
 fn query_keys(v: &DocVector, k: usize) -> Vec<u64> {
     let mut keys: Vec<u64> = v.body.top_ids(k).into_iter().map(u64::from).collect();
     keys.extend(

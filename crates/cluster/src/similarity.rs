@@ -80,6 +80,19 @@ impl Signals {
             entities: a.entities.cosine(&b.entities),
             plain: a.plain.cosine(&b.plain),
             head_plain: a.head_plain.cosine(&b.head_plain),
+            ..Signals::between_dates(a, b)
+        }
+    }
+
+    /// Only the time gap of `a` and `b` (every similarity 0): a base for signals whose cosines
+    /// were computed elsewhere.
+    pub fn between_dates(a: &DocVector, b: &DocVector) -> Signals {
+        Signals {
+            body: 0.0,
+            head: 0.0,
+            entities: 0.0,
+            plain: 0.0,
+            head_plain: 0.0,
             gap_days: match (a.published, b.published) {
                 (Some(x), Some(y)) => Some((x - y).unsigned_abs() as f32 / 86_400.0),
                 _ => None,

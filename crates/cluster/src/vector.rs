@@ -119,18 +119,35 @@ impl SparseVec {
         if self.0.len() <= k {
             return;
         }
-        self.0
-            .sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        if k == 0 {
+            self.0.clear();
+            return;
+        }
+        // (weight desc, id asc) is a total order (ids are unique), so selecting the k-th and
+        // sorting only the head gives the same set as a full sort.
+        self.0.select_nth_unstable_by(k - 1, by_weight_desc);
         self.0.truncate(k);
         self.0.sort_unstable_by_key(|p| p.0);
     }
 
-    /// Ids of the `k` largest weights, largest first.
+    /// Ids of the `k` largest weights, largest first (ties by id).
     pub fn top_ids(&self, k: usize) -> Vec<u32> {
         let mut v = self.0.clone();
-        v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        v.into_iter().take(k).map(|p| p.0).collect()
+        if k == 0 {
+            return Vec::new();
+        }
+        if v.len() > k {
+            v.select_nth_unstable_by(k - 1, by_weight_desc);
+            v.truncate(k);
+        }
+        v.sort_unstable_by(by_weight_desc);
+        v.into_iter().map(|p| p.0).collect()
     }
+}
+
+/// Larger weight first, then smaller id.
+fn by_weight_desc(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
 /// The id of a term or entity key: a 32-bit fold of its xxh3 hash. Ids are stable across runs and
@@ -238,6 +255,27 @@ mod tests {
             let (x, y) = (a.cosine(&b), b.cosine(&a));
             proptest::prop_assert!((x - y).abs() < 1e-5);
             proptest::prop_assert!((0.0..=1.0).contains(&x));
+        }
+
+        #[test]
+        fn top_selection_matches_a_full_sort(pairs in proptest::collection::vec((0u32..200, 0u8..8), 0..120),
+                                             k in 0usize..60) {
+            // few distinct weights, so ties (broken by id) are common
+            let v = SparseVec::from_pairs(pairs.into_iter().map(|(i, w)| (i, f32::from(w))).collect());
+            let mut sorted = v.0.clone();
+            sorted.sort_by(by_weight_desc);
+            let want: Vec<u32> = sorted.iter().take(k).map(|p| p.0).collect();
+            proptest::prop_assert_eq!(v.top_ids(k), want.clone());
+            let mut t = v.clone();
+            t.truncate_top(k);
+            let mut want_sorted = want;
+            want_sorted.sort_unstable();
+            let kept: Vec<u32> = t.0.iter().map(|p| p.0).collect();
+            if v.len() <= k {
+                proptest::prop_assert_eq!(t, v);
+            } else {
+                proptest::prop_assert_eq!(kept, want_sorted);
+            }
         }
     }
 }

@@ -165,6 +165,14 @@ fn main() {
         "end to end (analysis + clustering): {total:.2} s = {:.0} articles/s",
         n as f64 / total
     );
+    let dedup_start = Instant::now();
+    let canonical = storyline_engine::canonical_of(&articles).expect("dedup");
+    println!(
+        "duplicates stage alone (MinHash LSH over full texts): {:.2} s = {:.0} articles/s, {} duplicates",
+        dedup_start.elapsed().as_secs_f64(),
+        n as f64 / dedup_start.elapsed().as_secs_f64(),
+        canonical.iter().enumerate().filter(|(i, &c)| *i != c).count()
+    );
     let engine_start = Instant::now();
     let result =
         storyline_engine::cluster_articles(&articles, ClusterConfig::default()).expect("cluster");
