@@ -388,6 +388,9 @@ struct View {
 /// First and last publication time.
 type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
+/// How long a write waits for the aggregates of [`Derived`] to be recomputed (see `ingest`).
+const DERIVE_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Per-event and per-storyline aggregates of a [`View`].
 #[derive(Debug, Default)]
 struct Derived {
@@ -716,11 +719,13 @@ impl Service {
         }
         drop(w);
         if !fresh.is_empty() {
-            // The aggregates (lists, storyline membership) are recomputed off the request path,
-            // under the read lock, and swapped in unless a later write's got there first: for
-            // that moment (microseconds for small stores, ~10 ms at 100,000 articles) readers
-            // see the previous aggregates. Articles and their assignments are current at once.
+            // The aggregates (lists, storyline membership) are recomputed in another thread,
+            // under the read lock, and swapped in unless a later write's got there first. The
+            // write waits for that up to DERIVE_WAIT: small stores (microseconds) read their own
+            // writes; at 100,000 articles (~10 ms) readers may see the previous aggregates for a
+            // moment, and the write does not pay for it. Articles and assignments are current at once.
             let view = self.view.clone();
+            let (done, finished) = std::sync::mpsc::channel::<()>();
             std::thread::spawn(move || {
                 let Ok(derived) = view.read().map(|v| v.derive()) else {
                     return;
@@ -730,7 +735,9 @@ impl Service {
                         v.derived = derived;
                     }
                 }
+                let _ = done.send(());
             });
+            let _ = finished.recv_timeout(DERIVE_WAIT);
         }
         let view = self.view.read().map_err(poisoned)?;
         articles
