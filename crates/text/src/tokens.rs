@@ -183,6 +183,10 @@ impl Analyzer {
                 } else {
                     word.push_str(&w.to_lowercase());
                 }
+                if !word.is_ascii() && word.chars().any(is_unspaced) {
+                    self.unspaced_terms(&word, cache.as_deref_mut(), &mut out);
+                    continue;
+                }
                 if !self.is_content(&word) {
                     continue;
                 }
@@ -199,6 +203,61 @@ impl Analyzer {
             run(None)
         }
     }
+}
+
+impl Analyzer {
+    /// Terms of a word that contains script written without spaces (Chinese, Japanese, Thai, …):
+    /// each run of such characters gives its overlapping character bigrams (the CJK analyzers'
+    /// standard, as a dictionary-free segmenter), other runs are terms as usual. Stop words are
+    /// dropped either way; a lone unspaced character is not a term.
+    fn unspaced_terms(
+        &self,
+        word: &str,
+        mut cache: Option<&mut HashMap<String, String>>,
+        out: &mut Vec<String>,
+    ) {
+        let chars: Vec<char> = word.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let unspaced = is_unspaced(chars[i]);
+            let start = i;
+            while i < chars.len() && is_unspaced(chars[i]) == unspaced {
+                i += 1;
+            }
+            let run = &chars[start..i];
+            if unspaced {
+                for pair in run.windows(2) {
+                    let bigram: String = pair.iter().collect();
+                    if !self.is_stop(&bigram) {
+                        out.push(bigram);
+                    }
+                }
+            } else {
+                let w: String = run.iter().collect();
+                if self.is_content(&w) {
+                    out.push(match (&self.stemmer, cache.as_deref_mut()) {
+                        (Some(stemmer), Some(cache)) => stem_cached(stemmer, cache, &w),
+                        _ => truncate(&w, self.prefix),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Characters of scripts written without spaces between words: Han, Hiragana, Katakana, Thai,
+/// Lao, Khmer, Myanmar. (Hangul is written with spaces and is left to the usual path.)
+pub fn is_unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
+        | '\u{1000}'..='\u{109F}'   // Myanmar
+        | '\u{1780}'..='\u{17FF}'   // Khmer
+        | '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
+        | '\u{3400}'..='\u{4DBF}'   // CJK Extension A
+        | '\u{4E00}'..='\u{9FFF}'   // CJK Unified Ideographs
+        | '\u{F900}'..='\u{FAFF}'   // CJK Compatibility Ideographs
+        | '\u{20000}'..='\u{2FA1F}' // CJK Extensions B–F, Compatibility Supplement
+    )
 }
 
 /// Inflected languages that Snowball lacks: Slavic and Baltic languages, Estonian.
@@ -235,6 +294,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unspaced_scripts_give_character_bigrams() {
+        let zh = Analyzer::for_lang("zh");
+        // "North Korea launched a missile" / "missile launch": shared bigrams 导弹, 发射
+        let a = zh.terms("朝鲜发射导弹。");
+        assert_eq!(a, vec!["朝鲜", "鲜发", "发射", "射导", "导弹"]);
+        let b = zh.terms("导弹发射");
+        assert!(b.contains(&"导弹".to_string()) && b.contains(&"发射".to_string()));
+        // mixed runs: the Latin part is a term of its own, a lone Han character is not
+        let en = Analyzer::for_lang("en");
+        assert_eq!(en.terms("iPhone手机 上"), vec!["iphon", "手机"]);
+        assert_eq!(
+            Analyzer::for_lang("ja").terms("東京タワー"),
+            vec!["東京", "京タ", "タワ", "ワー"]
+        );
+        assert!(!is_unspaced('한') && !is_unspaced('a') && is_unspaced('ไ'));
+    }
+
+    #[test]
     fn english_terms_are_stemmed_without_stop_words() {
         let a = Analyzer::for_lang("en");
         assert_eq!(
@@ -267,7 +344,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// `terms` (one buffer, one cache lookup per text) equals the word-by-word definition.
+        /// `terms` (one buffer, one cache lookup per text) equals the word-by-word definition (for
+        /// text in spaced scripts; unspaced ones become bigrams, tested above).
         #[test]
         fn terms_equal_words_filtered_and_stemmed(text in "[a-zA-ZäöüßÉé0-9ΣΑς ,.'-]{0,80}", lang in "(en|de|fr|xx)") {
             let a = Analyzer::for_lang(&lang);
