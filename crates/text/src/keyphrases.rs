@@ -8,13 +8,38 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::tokens::Analyzer;
 
+/// By default, a word with more characters of an unspaced script (see
+/// [`crate::tokens::is_unspaced`]) than this is a clause and not part of any keyphrase.
+const MAX_UNSPACED: usize = 6;
+
 /// The top `k` keyphrases of a text, lower case, best first.
 pub fn keyphrases(text: &str, analyzer: &Analyzer, k: usize) -> Vec<String> {
     let mut phrases: Vec<Vec<String>> = Vec::new();
     for chunk in text.split(|c: char| {
         matches!(
             c,
-            '.' | ',' | ';' | ':' | '!' | '?' | '\n' | '"' | '“' | '”' | '(' | ')'
+            '.' | ','
+                | ';'
+                | ':'
+                | '!'
+                | '?'
+                | '\n'
+                | '"'
+                | '“'
+                | '”'
+                | '('
+                | ')'
+                | '。'
+                | '，'
+                | '、'
+                | '；'
+                | '：'
+                | '！'
+                | '？'
+                | '「'
+                | '」'
+                | '（'
+                | '）'
         )
     }) {
         let mut current: Vec<String> = Vec::new();
@@ -29,7 +54,13 @@ pub fn keyphrases(text: &str, analyzer: &Analyzer, k: usize) -> Vec<String> {
             phrases.push(current);
         }
     }
-    phrases.retain(|p| p.len() <= 3);
+    // In scripts written without spaces a "word" is a whole clause: not a keyphrase.
+    phrases.retain(|p| {
+        p.len() <= 3
+            && p.iter().all(|w| {
+                w.chars().filter(|&c| crate::tokens::is_unspaced(c)).count() <= MAX_UNSPACED
+            })
+    });
     let mut freq: HashMap<&str, f64> = HashMap::default();
     let mut degree: HashMap<&str, f64> = HashMap::default();
     for p in &phrases {
@@ -74,5 +105,17 @@ mod tests {
     #[test]
     fn empty_text_has_none() {
         assert!(keyphrases("", &Analyzer::for_lang("en"), 5).is_empty());
+    }
+
+    #[test]
+    fn unspaced_clauses_are_not_keyphrases() {
+        let zh = crate::tokens::Analyzer::for_lang("zh");
+        let k = keyphrases(
+            "朝鲜周二向日本海方向发射了一枚弹道导弹。导弹 发射。",
+            &zh,
+            5,
+        );
+        assert!(k.iter().all(|p| p.chars().count() <= 8), "{k:?}");
+        assert_eq!(k, vec!["导弹 发射"]);
     }
 }
