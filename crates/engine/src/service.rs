@@ -223,6 +223,11 @@ pub struct StorylineEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct StorylineDetail {
     pub id: u32,
+    /// The id that was asked for, when it is not this storyline's id: storylines merge as their
+    /// events link, and a storyline's id is one of its events' ids, so an older storyline id (or
+    /// any event id) resolves to the storyline that now holds that event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<u32>,
     pub label: String,
     pub start: Option<String>,
     pub end: Option<String>,
@@ -1047,12 +1052,16 @@ impl Service {
         })
     }
 
-    /// One storyline with its events in time order (by start; undated last).
-    pub fn storyline(&self, id: u32) -> Result<Option<StorylineDetail>> {
+    /// One storyline with its events in time order (by start; undated last). Any event id,
+    /// including a storyline id from before a merge, resolves to the storyline holding that event
+    /// (see [`StorylineDetail::merged_from`]).
+    pub fn storyline(&self, requested: u32) -> Result<Option<StorylineDetail>> {
         let v = self.view.read().map_err(poisoned)?;
-        if id as usize >= v.events.len() || v.storyline(id) != id {
+        if requested as usize >= v.events.len() {
             return Ok(None);
         }
+        let id = v.storyline(requested);
+        let merged_from = (id != requested).then_some(requested);
         let mut events: Vec<u32> = v.storylines().get(&id).cloned().unwrap_or_default();
         events.sort_by_key(|&e| {
             let lo = v.derived.spans.get(e as usize).and_then(|s| s.0);
@@ -1065,6 +1074,7 @@ impl Service {
         let (lo, hi) = v.span(&members);
         Ok(Some(StorylineDetail {
             id,
+            merged_from,
             label: v.label(&members),
             start: fmt_date(lo),
             end: fmt_date(hi),

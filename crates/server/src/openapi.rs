@@ -104,7 +104,7 @@ pub fn document() -> Value {
                 "StorylineSummary": {"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"},
                     "start": date, "end": date, "size": {"type": "integer"}, "events": {"type": "integer"}}},
                 "StorylineList": {"type": "object", "properties": {"total": {"type": "integer"}, "storylines": {"type": "array", "items": {"$ref": "#/components/schemas/StorylineSummary"}}}},
-                "Storyline": {"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}, "start": date, "end": date, "size": {"type": "integer"},
+                "Storyline": {"type": "object", "properties": {"id": {"type": "integer"}, "merged_from": {"type": "integer", "description": "the id asked for, when the storyline it named has since merged into this one (any event id resolves to its storyline)"}, "label": {"type": "string"}, "start": date, "end": date, "size": {"type": "integer"},
                     "events": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}, "start": date, "end": date, "size": {"type": "integer"},
                         "articles": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "title": nstr, "date": date, "url": nstr}}}}}}}},
                 "Search": {"type": "object", "properties": {

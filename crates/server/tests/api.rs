@@ -189,6 +189,18 @@ fn api_round_trip_over_the_sample_corpus() {
         "events by start: {starts:?}"
     );
     assert!(sev[0]["articles"][0].get("url").is_some());
+    assert!(story.get("merged_from").is_none());
+    // An id that names one of the storyline's other events (as an old storyline id does after a
+    // merge) resolves to the same storyline and says so.
+    let other = sev
+        .iter()
+        .map(|e| e["id"].as_u64().unwrap())
+        .find(|&e| e != sid)
+        .expect("the biggest storyline of the sample corpus has more than one event");
+    let again = ok_json(addr, &format!("/v1/storylines/{other}"));
+    assert_eq!(again["id"].as_u64(), Some(sid));
+    assert_eq!(again["merged_from"].as_u64(), Some(other));
+    assert_eq!(again["events"], story["events"]);
     let with_entity = ok_json(addr, "/v1/storylines?entity=marlow");
     assert!(with_entity["total"].as_u64().unwrap() >= 1);
 
