@@ -52,37 +52,7 @@ enum Cmd {
         days: u64,
     },
     /// Open-loop constant-rate load against a running `storyline serve`.
-    Run {
-        /// Server address (loopback only: this is a local test tool).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Bearer token for `POST /v1/articles`.
-        #[arg(long, default_value = "")]
-        token: String,
-        /// Requests per second.
-        #[arg(long, default_value_t = 200)]
-        rate: u32,
-        /// Seconds of load.
-        #[arg(long, default_value_t = 60)]
-        duration: u64,
-        /// Percent of requests that are writes (a POST of `batch` new articles).
-        #[arg(long, default_value_t = 5)]
-        write_pct: u32,
-        /// Articles per write.
-        #[arg(long, default_value_t = 3)]
-        batch: usize,
-        /// Fail (exit 1) when p99 latency reaches this many milliseconds.
-        #[arg(long, default_value_t = 50.0)]
-        p99_ms: f64,
-        /// Also read articles `{prefix}-0000000 … {prefix}-{N-1}` (as written by `fill`), so reads
-        /// spread over the whole store and not only the articles found while warming up.
-        #[arg(long, default_value_t = 0)]
-        fill_count: u64,
-        #[arg(long, default_value = "syn")]
-        fill_prefix: String,
-        #[arg(long, default_value_t = 2)]
-        seed: u64,
-    },
+    Run(RunConfig),
 }
 
 fn main() -> Result<()> {
@@ -94,33 +64,10 @@ fn main() -> Result<()> {
             prefix,
             days,
         } => fill(n, &out, seed, &prefix, days),
-        Cmd::Run {
-            addr,
-            token,
-            rate,
-            duration,
-            write_pct,
-            batch,
-            p99_ms,
-            fill_count,
-            fill_prefix,
-            seed,
-        } => {
+        Cmd::Run(cfg) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let cfg = RunConfig {
-                addr,
-                token,
-                rate,
-                duration,
-                write_pct,
-                batch,
-                p99_ms,
-                fill_count,
-                fill_prefix,
-                seed,
-            };
             let ok = rt.block_on(run(cfg))?;
             if !ok {
                 std::process::exit(1);
@@ -150,16 +97,36 @@ fn fill(n: u64, out: &std::path::Path, seed: u64, prefix: &str, days: u64) -> Re
     Ok(())
 }
 
+#[derive(clap::Args)]
 struct RunConfig {
+    /// Server address (loopback only: this is a local test tool).
+    #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
+    /// Bearer token for `POST /v1/articles`.
+    #[arg(long, default_value = "")]
     token: String,
+    /// Requests per second.
+    #[arg(long, default_value_t = 200)]
     rate: u32,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 60)]
     duration: u64,
+    /// Percent of requests that are writes (a POST of `batch` new articles).
+    #[arg(long, default_value_t = 5)]
     write_pct: u32,
+    /// Articles per write.
+    #[arg(long, default_value_t = 3)]
     batch: usize,
+    /// Fail (exit 1) when p99 latency reaches this many milliseconds.
+    #[arg(long, default_value_t = 50.0)]
     p99_ms: f64,
+    /// Also read articles `{prefix}-0000000 … {prefix}-{N-1}` (as written by `fill`), so reads
+    /// spread over the whole store and not only the articles found while warming up.
+    #[arg(long, default_value_t = 0)]
     fill_count: u64,
+    #[arg(long, default_value = "syn")]
     fill_prefix: String,
+    #[arg(long, default_value_t = 2)]
     seed: u64,
 }
 

@@ -38,7 +38,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use storyline_engine::service::ListQuery;
 use storyline_engine::{compare_articles, comparison_json, Service};
@@ -243,6 +243,26 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
 }
 
+/// Runs a read on the blocking pool and answers its result as JSON.
+async fn read_json<T: Serialize + Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<Json<Value>> {
+    let v = blocking(f).await?;
+    Ok(Json(serde_json::to_value(v).map_err(internal)?))
+}
+
+/// [`read_json`] for a lookup by id: `None` is a 404 naming the kind of thing and the id.
+async fn find_json<T: Serialize + Send + 'static>(
+    what: &str,
+    id: &str,
+    f: impl FnOnce() -> Result<Option<T>> + Send + 'static,
+) -> Result<Json<Value>> {
+    match blocking(f).await? {
+        Some(v) => Ok(Json(serde_json::to_value(v).map_err(internal)?)),
+        None => Err(Error::NotFound(format!("no {what} with id {id:?}"))),
+    }
+}
+
 /// Checks the bearer token: always for writes, for reads when `read_token_required`.
 fn authorize(st: &AppState, headers: &HeaderMap, write: bool) -> Result<()> {
     let Some(token) = st.cfg.token.as_deref() else {
@@ -366,12 +386,8 @@ async fn get_article(
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
-    let svc = st.svc.clone();
-    let id2 = id.clone();
-    match blocking(move || Ok(svc.article(&id2)?)).await? {
-        Some(a) => Ok(Json(serde_json::to_value(a).map_err(internal)?)),
-        None => Err(Error::NotFound(format!("no article with id {id:?}"))),
-    }
+    let (svc, id2) = (st.svc.clone(), id.clone());
+    find_json("article", &id, move || Ok(svc.article(&id2)?)).await
 }
 
 async fn get_related(
@@ -381,10 +397,7 @@ async fn get_related(
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
     let (svc, id2) = (st.svc.clone(), id.clone());
-    match blocking(move || Ok(svc.related(&id2, RELATED_CAP)?)).await? {
-        Some(r) => Ok(Json(serde_json::to_value(r).map_err(internal)?)),
-        None => Err(Error::NotFound(format!("no article with id {id:?}"))),
-    }
+    find_json("article", &id, move || Ok(svc.related(&id2, RELATED_CAP)?)).await
 }
 
 async fn post_compare(
@@ -492,14 +505,8 @@ async fn list_events(
     q: std::result::Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
-    let q = list_query(q)?;
-    Ok(Json(
-        serde_json::to_value({
-            let svc = st.svc.clone();
-            blocking(move || Ok(svc.events(&q)?)).await?
-        })
-        .map_err(internal)?,
-    ))
+    let (q, svc) = (list_query(q)?, st.svc.clone());
+    read_json(move || Ok(svc.events(&q)?)).await
 }
 
 async fn get_event(
@@ -509,10 +516,7 @@ async fn get_event(
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
     let (svc, eid) = (st.svc.clone(), cluster_id(&id, "event")?);
-    match blocking(move || Ok(svc.event(eid)?)).await? {
-        Some(e) => Ok(Json(serde_json::to_value(e).map_err(internal)?)),
-        None => Err(Error::NotFound(format!("no event with id {id:?}"))),
-    }
+    find_json("event", &id, move || Ok(svc.event(eid)?)).await
 }
 
 async fn list_storylines(
@@ -521,14 +525,8 @@ async fn list_storylines(
     q: std::result::Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
-    let q = list_query(q)?;
-    Ok(Json(
-        serde_json::to_value({
-            let svc = st.svc.clone();
-            blocking(move || Ok(svc.storylines(&q)?)).await?
-        })
-        .map_err(internal)?,
-    ))
+    let (q, svc) = (list_query(q)?, st.svc.clone());
+    read_json(move || Ok(svc.storylines(&q)?)).await
 }
 
 async fn get_storyline(
@@ -538,10 +536,7 @@ async fn get_storyline(
 ) -> Result<Json<Value>> {
     authorize(&st, &headers, false)?;
     let (svc, sid) = (st.svc.clone(), cluster_id(&id, "storyline")?);
-    match blocking(move || Ok(svc.storyline(sid)?)).await? {
-        Some(s) => Ok(Json(serde_json::to_value(s).map_err(internal)?)),
-        None => Err(Error::NotFound(format!("no storyline with id {id:?}"))),
-    }
+    find_json("storyline", &id, move || Ok(svc.storyline(sid)?)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -559,8 +554,7 @@ async fn search(
     let Query(p) = q.map_err(|e| Error::BadRequest(e.body_text()))?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
     let svc = st.svc.clone();
-    let r = blocking(move || Ok(svc.search(p.q.as_deref().unwrap_or(""), limit)?)).await?;
-    Ok(Json(serde_json::to_value(r).map_err(internal)?))
+    read_json(move || Ok(svc.search(p.q.as_deref().unwrap_or(""), limit)?)).await
 }
 
 async fn healthz(State(st): State<AppState>) -> Json<Value> {
