@@ -96,13 +96,51 @@ fn written_date(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// By default, only the first 400 bytes of the text are searched: a dateline or a date under the
-/// headline. Dates deeper in the body usually refer to other events.
+/// headline. Dates deeper in the body usually refer to other events, and so do dates inside a
+/// sentence ("born on April 22, 1923", "since March 2008"): a date right after a preposition is
+/// skipped.
 pub fn date_from_text(text: &str) -> Option<DateTime<Utc>> {
     let mut end = text.len().min(400);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    written_date(&text[..end])
+    let head = &text[..end];
+    let mut found: Vec<(usize, Option<DateTime<Utc>>)> = Vec::new();
+    let at = |c: &regex::Captures| c.get(0).map_or(0, |m| m.start());
+    let ymd = |y: &str, m: Option<u32>, d: &str| valid(y.parse().ok()?, m?, d.parse().ok()?);
+    for c in WRITTEN_MDY.captures_iter(head) {
+        found.push((at(&c), ymd(&c[3], month_number(&c[1]), &c[2])));
+    }
+    for c in WRITTEN_DMY.captures_iter(head) {
+        found.push((at(&c), ymd(&c[3], month_number(&c[2]), &c[1])));
+    }
+    for c in ISO_IN_TEXT.captures_iter(head) {
+        found.push((at(&c), ymd(&c[1], c[2].parse().ok(), &c[3])));
+    }
+    found.sort_by_key(|&(at, _)| at);
+    found
+        .into_iter()
+        .filter(|&(at, _)| !after_preposition(&head[..at]))
+        .find_map(|(_, d)| d)
+}
+
+/// True when the last word of `before`, on the same line, introduces a date inside a sentence.
+/// A line that only starts with a short lead-in ("on", "Posted on") is still a dateline.
+fn after_preposition(before: &str) -> bool {
+    let before = before.rsplit('\n').next().unwrap_or("");
+    if before.split_whitespace().count() <= 2 {
+        return false;
+    }
+    const PROSE: [&str; 15] = [
+        "on", "in", "since", "until", "till", "from", "by", "before", "after", "of", "between",
+        "and", "to", "through", "born",
+    ];
+    let word = before
+        .trim_end()
+        .rsplit(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    PROSE.iter().any(|p| word.eq_ignore_ascii_case(p))
 }
 
 fn month_number(name: &str) -> Option<u32> {
@@ -200,6 +238,20 @@ mod tests {
             "word ".repeat(100)
         );
         assert_eq!(date_from_text(&late), None);
+    }
+
+    #[test]
+    fn dates_inside_sentences_are_not_datelines() {
+        let born =
+            "Pinup icon Bettie Page died Thursday.\nPage was born on April 22, 1923, in Nashville.";
+        assert_eq!(date_from_text(born), None);
+        let both = "The port has grown since March 3, 2008.\nMarch 4, 2009 - The port said";
+        assert_eq!(ymd(date_from_text(both)).as_deref(), Some("2009-03-04"));
+        let dateline =
+            "British climber dies\nMonday 16 September 2013 03. 31 BST A British climber";
+        assert_eq!(ymd(date_from_text(dateline)).as_deref(), Some("2013-09-16"));
+        let posted = "Pirate vessels interdicted\nPosted on November 15, 2011 6: 07 PM\nThe ship";
+        assert_eq!(ymd(date_from_text(posted)).as_deref(), Some("2011-11-15"));
     }
 
     #[test]

@@ -33,6 +33,14 @@ impl WordRegex {
             .is_some_and(|m| self.exact.is_match_at(haystack, m.start()))
     }
 
+    /// Same as `Regex::captures_iter` on the exact pattern (for short haystacks: no DFA pre-pass).
+    pub(crate) fn captures_iter<'r, 'h>(
+        &'r self,
+        haystack: &'h str,
+    ) -> regex::CaptureMatches<'r, 'h> {
+        self.exact.captures_iter(haystack)
+    }
+
     /// Same as `Regex::captures` on the exact pattern.
     pub(crate) fn captures<'h>(&self, haystack: &'h str) -> Option<Captures<'h>> {
         let m = self.loose.find(haystack)?;
