@@ -69,6 +69,39 @@ fn seeds_are_the_same_storyline_not_the_same_event() {
 }
 
 #[test]
+fn clustering_the_seeds_gives_two_events_in_one_storyline() {
+    let (Some(a), Some(b)) = (
+        shared("seeds/000_720a3b21c1c83422.txt"),
+        shared("seeds/002_183009727c3eb3e7.txt"),
+    ) else {
+        return;
+    };
+    // Alone, and inside a stream of other stories (the sample corpus).
+    let sample = sample();
+    for context in [vec![], vec![sample.to_str().unwrap()]] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("clusters.jsonl");
+        let mut args = vec!["cluster"];
+        args.extend(&context);
+        args.extend([a.to_str().unwrap(), b.to_str().unwrap()]);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", text(&o).1);
+        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|v: &serde_json::Value| {
+                v["id"].as_str().is_some_and(|id| id.starts_with("00"))
+            })
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_ne!(rows[0]["event_id"], rows[1]["event_id"], "{rows:?}");
+        assert_eq!(rows[0]["storyline_id"], rows[1]["storyline_id"], "{rows:?}");
+    }
+}
+
+#[test]
 fn compare_finds_syndicated_copies_and_unrelated_articles() {
     let s = sample();
     let s = s.to_str().unwrap();

@@ -39,9 +39,11 @@ pub struct ClusterConfig {
     pub event_threshold: f32,
     /// By default 3 days: maximum gap between an article and the event's latest article.
     pub event_window_days: f32,
-    /// By default 0.15: subtracted from the merge score when only one of the article and the
-    /// event has a publication time, so the time gate cannot be checked; an article with no
-    /// time evidence must agree more in content to join a dated event (and vice versa).
+    /// By default 0.15: subtracted from the merge score, in proportion to the share of the event's
+    /// members whose time cannot be compared with the article's (the dated members for an undated
+    /// article, the undated ones for a dated article). An article with no time evidence must
+    /// agree more in content to join a dated event (and vice versa); an event of undated reports
+    /// with one dated member stays open to the rest of its undated reports.
     pub undated_margin: f32,
     /// By default 0.35: minimum entity cosine between two events of one storyline.
     pub storyline_entities: f32,
@@ -58,6 +60,12 @@ pub struct ClusterConfig {
     /// steady flow of similar reports cannot keep one event open for months.
     #[serde(default)]
     pub event_max_span_days: f32,
+    /// By default 0.5: when neither an article nor a one-article event has a time, the article
+    /// joins only if their entity cosine exceeds their entity-free content similarity by less
+    /// than this ("actor dominance", as in [`crate::Thresholds`]). Two undated reports about the
+    /// same people doing different things (the founding seed pair) are then two events.
+    #[serde(default = "default_undated_dominance")]
+    pub undated_pair_dominance: f32,
     /// By default 0, meaning `max(event_window_days, storyline_window_days)`: events whose latest
     /// article is older than this (in days, behind the newest article seen) are evicted.
     #[serde(default)]
@@ -96,6 +104,7 @@ impl Default for ClusterConfig {
             retention_days: 0.0,
             event_min_entities: 0.1,
             event_max_span_days: 14.0,
+            undated_pair_dominance: default_undated_dominance(),
             centroid_terms: 300,
             query_terms: 12,
             posting_cap: 64,
@@ -103,6 +112,10 @@ impl Default for ClusterConfig {
             dense_calibration: None,
         }
     }
+}
+
+fn default_undated_dominance() -> f32 {
+    0.5
 }
 
 /// An event: a cluster of articles about one happening.
@@ -118,6 +131,10 @@ pub struct Event {
     norms: [f32; 7],
     pub first: Option<i64>,
     pub last: Option<i64>,
+    /// Members with a publication time (`None` in states saved before it was kept: counted from
+    /// `members` when needed).
+    #[serde(default)]
+    dated_members: Option<u32>,
     /// True once the event was evicted: its centroid is dropped and it is out of the index. A
     /// member added directly (a late duplicate of one of its articles) revives it.
     #[serde(default)]
@@ -128,6 +145,27 @@ impl Event {
     /// True when the event was evicted (see [`ClusterConfig::retention_days`]).
     pub fn is_evicted(&self) -> bool {
         self.evicted
+    }
+
+    /// The share of members whose time cannot be compared with an article's: the dated members
+    /// when the article is undated, the undated ones when it is dated.
+    fn time_mismatch(&self, article_dated: bool) -> f32 {
+        // Only events mixing dated and undated members need counting.
+        match (self.last.is_some(), article_dated) {
+            (false, false) => return 0.0,
+            (false, true) => return 1.0,
+            _ => {}
+        }
+        let dated = self.dated_members.map_or_else(
+            || self.members.iter().filter(|m| m.1.is_some()).count(),
+            |n| n as usize,
+        );
+        let other = if article_dated {
+            self.members.len() - dated
+        } else {
+            dated
+        };
+        other as f32 / self.members.len().max(1) as f32
     }
 
     /// The centroid: every summed sub-vector normalised; `published` is the latest member's time.
@@ -166,6 +204,9 @@ impl Event {
             }
         }
         self.members.push((idx, v.published));
+        if v.published.is_some() {
+            self.dated_members = self.dated_members.map(|n| n + 1);
+        }
         if let Some(t) = v.published {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
@@ -328,13 +369,16 @@ impl OnlineClusterer {
                     || self.events[cand.event as usize].norms[2] == 0.0
                     || cand.features[2] * cand.features[2] >= cfg.event_min_entities
             })
+            .filter(|cand| {
+                let e = &self.events[cand.event as usize];
+                let [_, _, entities, plain, head_plain, ..] = cand.cosines;
+                let undated_pair =
+                    e.members.len() == 1 && e.last.is_none() && v.published.is_none();
+                !undated_pair || entities - (plain + head_plain) / 2.0 < cfg.undated_pair_dominance
+            })
             .map(|cand| {
-                let dated_event = self.events[cand.event as usize].last.is_some();
-                let margin = if dated_event != v.published.is_some() {
-                    cfg.undated_margin
-                } else {
-                    0.0
-                };
+                let e = &self.events[cand.event as usize];
+                let margin = cfg.undated_margin * e.time_mismatch(v.published.is_some());
                 (cand.event, self.merge_score(&v, &cand) - margin)
             })
             .fold(None, |best: Option<(u32, f32)>, (c, s)| match best {
@@ -458,6 +502,7 @@ impl OnlineClusterer {
                     norms: [0.0; 7],
                     first: None,
                     last: None,
+                    dated_members: Some(0),
                     evicted: false,
                 };
                 e.add(idx, &v, cfg.centroid_terms);

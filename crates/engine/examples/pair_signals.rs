@@ -1,7 +1,8 @@
 //! Dumps pairwise similarity signals for a labelled corpus as CSV, for calibrating thresholds:
-//! `cargo run --release -p storyline-engine --example pair_signals -- FILE.jsonl > pairs.csv`.
-//! Columns: same_event, same_topic, body, head, entities, plain, score. All within-topic pairs
-//! and every 7th cross-topic pair are written.
+//! `cargo run --release -p storyline-engine --example pair_signals -- FILE.jsonl [COARSE] > pairs.csv`.
+//! Columns: same_event, same_topic, body, head, entities, plain, head_plain, score (without time),
+//! gap (days; -1 when a date is missing). `COARSE` is the coarse label field (by default `topic`;
+//! `storyline` for the sample corpus). All same-`COARSE` pairs and every 7th other pair are written.
 
 use rayon::prelude::*;
 use storyline_cluster::{Model, Signals, Weights};
@@ -16,15 +17,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let feats: Vec<Features> = articles.par_iter().map(Features::of).collect();
     let mut model = Model::new();
     feats.iter().for_each(|f| model.observe(f));
-    let vecs: Vec<_> = feats.iter().map(|f| model.vectorize(f, None)).collect();
+    let vecs: Vec<_> = feats
+        .iter()
+        .zip(&articles)
+        .map(|(f, a)| model.vectorize(f, a.published.map(|d| d.timestamp())))
+        .collect();
+    let coarse = std::env::args().nth(2).unwrap_or_else(|| "topic".into());
     let w = Weights::default();
-    println!("same_event,same_topic,body,head,entities,plain,head_plain,score");
+    println!("same_event,same_topic,body,head,entities,plain,head_plain,score,gap");
     let mut k = 0u64;
     for i in 0..articles.len() {
         for j in i + 1..articles.len() {
             let label =
                 |a: &storyline_text::Article, f: &str| a.extra.get(f).cloned().unwrap_or_default();
-            let same_topic = label(&articles[i], "topic") == label(&articles[j], "topic");
+            let same_topic = label(&articles[i], &coarse) == label(&articles[j], &coarse);
             k += 1;
             if !same_topic && !k.is_multiple_of(7) {
                 continue;
@@ -32,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let same_event = label(&articles[i], "event") == label(&articles[j], "event");
             let s = Signals::between(&vecs[i], &vecs[j]);
             println!(
-                "{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4}",
+                "{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{}",
                 u8::from(same_event),
                 u8::from(same_topic),
                 s.body,
@@ -40,7 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 s.entities,
                 s.plain,
                 s.head_plain,
-                s.score(&w, &vecs[i], &vecs[j])
+                s.score(&w.without_time(), &vecs[i], &vecs[j]),
+                s.gap_days.map_or(-1.0, |g| g)
             );
         }
     }

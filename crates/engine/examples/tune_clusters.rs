@@ -1,8 +1,10 @@
 //! Grid over the event threshold of the online clusterer on a labelled corpus:
 //! `cargo run --release -p storyline-engine --example tune_clusters -- FILE.jsonl [LABEL]`.
 //! Prints B³ F1 per threshold. Other parameters can be overridden for exploration with
-//! `TUNE_WINDOW` (event window, days), `TUNE_WEIGHTS` ("body,head,entities"), `TUNE_UNDATED` (undated margin); the shipped default
-//! configuration is one fixed value for all data.
+//! `TUNE_WINDOW` (event window, days), `TUNE_WEIGHTS` ("body,head,entities"), `TUNE_UNDATED`
+//! (undated margin), `TUNE_DOMINANCE` (undated pair dominance), `TUNE_MIN_ENT`, `TUNE_MAX_SPAN`
+//! and `TUNE_GRID` (thresholds); `TUNE_DUMP=FILE` writes `id,event,storyline,published,gold` per
+//! article for error analysis. The shipped default configuration is one fixed value for all data.
 
 use storyline_cluster::Weights;
 use storyline_engine::{eval_clusters, ClusterConfig, JobOptions, Level};
@@ -26,6 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(m) = env_f32("TUNE_MAX_SPAN") {
         base.event_max_span_days = m;
     }
+    if let Some(m) = env_f32("TUNE_DOMINANCE") {
+        base.undated_pair_dominance = m;
+    }
     if let Some(m) = env_f32("TUNE_UNDATED") {
         base.undated_margin = m;
     }
@@ -39,6 +44,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..base.weights
             };
         }
+    }
+    if let Ok(out) = std::env::var("TUNE_DUMP") {
+        // Writes `id,event_id,storyline_id,published,gold` per article, for error analysis.
+        let (articles, _) =
+            storyline_engine::read_all(&[path.clone().into()], &JobOptions::default(), |_| {})?;
+        let c = storyline_engine::cluster_articles(&articles, base)?;
+        let mut w = String::new();
+        for (a, asg) in articles.iter().zip(&c.assignments) {
+            w += &format!(
+                "{},{},{},{},{}\n",
+                asg.id,
+                asg.event_id,
+                asg.storyline_id,
+                asg.published.as_deref().unwrap_or("-"),
+                a.extra.get(&label).cloned().unwrap_or_default()
+            );
+        }
+        std::fs::write(out, w)?;
     }
     let grid: Vec<f32> = match std::env::var("TUNE_GRID") {
         Ok(g) => g.split(',').filter_map(|x| x.parse().ok()).collect(),
