@@ -91,9 +91,7 @@ fn clustering_the_seeds_gives_two_events_in_one_storyline() {
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
-            .filter(|v: &serde_json::Value| {
-                v["id"].as_str().is_some_and(|id| id.starts_with("00"))
-            })
+            .filter(|v: &serde_json::Value| v["id"].as_str().is_some_and(|id| id.starts_with("00")))
             .collect();
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_ne!(rows[0]["event_id"], rows[1]["event_id"], "{rows:?}");

@@ -35,7 +35,8 @@ pub struct ClusterConfig {
     /// By default true: merge by the learned model ([`MergeModel::builtin`]); otherwise by the
     /// weighted similarity of [`Weights`].
     pub learned: bool,
-    /// By default 0.45: minimum combined similarity of an article to an event centroid.
+    /// By default 0.5 (as `compare`'s same-event threshold): minimum combined similarity of an
+    /// article to an event centroid.
     pub event_threshold: f32,
     /// By default 3 days: maximum gap between an article and the event's latest article.
     pub event_window_days: f32,
@@ -66,6 +67,13 @@ pub struct ClusterConfig {
     /// same people doing different things (the founding seed pair) are then two events.
     #[serde(default = "default_undated_dominance")]
     pub undated_pair_dominance: f32,
+    /// By default 0.5 (0: never): when an event grows, it merges with the most similar other
+    /// event whose centroid scores at least this against its own, the later event into the
+    /// earlier. The event window, span, entity and undated-pair rules apply as for an article;
+    /// a dated and an undated event never merge. Repairs an event split because its first
+    /// reports were too short or too different to join one another.
+    #[serde(default)]
+    pub event_merge_threshold: f32,
     /// By default 0, meaning `max(event_window_days, storyline_window_days)`: events whose latest
     /// article is older than this (in days, behind the newest article seen) are evicted.
     #[serde(default)]
@@ -95,7 +103,7 @@ impl Default for ClusterConfig {
                 ..Weights::default()
             },
             learned: false,
-            event_threshold: 0.45,
+            event_threshold: 0.5,
             event_window_days: 3.0,
             undated_margin: 0.15,
             storyline_entities: 0.35,
@@ -105,6 +113,7 @@ impl Default for ClusterConfig {
             event_min_entities: 0.1,
             event_max_span_days: 14.0,
             undated_pair_dominance: default_undated_dominance(),
+            event_merge_threshold: 0.5,
             centroid_terms: 300,
             query_terms: 12,
             posting_cap: 64,
@@ -135,6 +144,10 @@ pub struct Event {
     /// `members` when needed).
     #[serde(default)]
     dated_members: Option<u32>,
+    /// The event this one was merged into (see [`ClusterConfig::event_merge_threshold`]); its
+    /// members and centroid moved there.
+    #[serde(default)]
+    merged_into: Option<u32>,
     /// True once the event was evicted: its centroid is dropped and it is out of the index. A
     /// member added directly (a late duplicate of one of its articles) revives it.
     #[serde(default)]
@@ -218,6 +231,8 @@ impl Event {
 /// Where one article went.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
+    /// The event the article was added to. Events can merge later (also right after this
+    /// article joined): [`OnlineClusterer::event_of`] gives the event it is part of now.
     pub event: u32,
     /// True when the article started the event.
     pub new_event: bool,
@@ -414,6 +429,9 @@ impl OnlineClusterer {
         ids.into_iter()
             .filter(|&c| {
                 let e = &self.events[c as usize];
+                if e.merged_into.is_some() {
+                    return false;
+                }
                 match (v.published, e.first, e.last) {
                     (Some(t), Some(first), Some(last)) => {
                         let gap = (first - t).max(t - last).max(0);
@@ -482,6 +500,7 @@ impl OnlineClusterer {
         }
         let placement = match best {
             Some((eid, s)) => {
+                let eid = self.event_of(eid);
                 self.events[eid as usize].add(idx, &v, cfg.centroid_terms);
                 Placement {
                     event: eid,
@@ -503,6 +522,7 @@ impl OnlineClusterer {
                     first: None,
                     last: None,
                     dated_members: Some(0),
+                    merged_into: None,
                     evicted: false,
                 };
                 e.add(idx, &v, cfg.centroid_terms);
@@ -517,7 +537,16 @@ impl OnlineClusterer {
             }
         };
         self.index_event(placement.event);
-        let root = self.find(placement.event) as usize;
+        // The placement keeps the event the article was added to, so that replaying placements
+        // through `add_to` repeats every merge; `event_of` names the event it is now part of.
+        let mut live = placement.event;
+        let size = self.events[live as usize].members.len();
+        if !placement.new_event && cfg.event_merge_threshold > 0.0 && merge_check_due(size) {
+            if let Some(other) = self.merge_partner(live) {
+                live = self.merge_events(live, other);
+            }
+        }
+        let root = self.find(live) as usize;
         if let Some((sum, last)) = self.storyline_entities.get_mut(root) {
             sum.add_scaled(&v.entities, 1.0);
             if sum.len() >= 2 * cfg.centroid_terms {
@@ -527,8 +556,132 @@ impl OnlineClusterer {
                 *last = Some(last.map_or(t, |l| l.max(t)));
             }
         }
-        self.link_storyline(placement.event);
+        self.link_storyline(live);
         placement
+    }
+
+    /// The event an event id now stands for: itself, or the event it was merged into.
+    pub fn event_of(&self, mut event: u32) -> u32 {
+        while let Some(e) = self.events.get(event as usize).and_then(|e| e.merged_into) {
+            event = e;
+        }
+        event
+    }
+
+    /// The live event most similar to event `eid` (centroid against centroid, under the rules an
+    /// article meets to join), when it reaches [`ClusterConfig::event_merge_threshold`]. Only the
+    /// events sharing the most index keys with it are scored (a quarter of `max_candidates`): a
+    /// merge partner shares most of its top terms.
+    fn merge_partner(&self, eid: u32) -> Option<u32> {
+        let cfg = self.cfg();
+        let me = &self.events[eid as usize];
+        let keys = query_keys(&me.sum, cfg.query_terms);
+        let hits = keys
+            .iter()
+            .filter_map(|k| self.postings.get(k))
+            .flatten()
+            .copied()
+            .filter(|&o| o != eid);
+        let no_time = cfg.weights.without_time();
+        most_hits(hits, (cfg.max_candidates / 4).max(1))
+            .into_iter()
+            .filter_map(|o| {
+                let other = &self.events[o as usize];
+                if other.merged_into.is_some() || other.is_evicted() {
+                    return None;
+                }
+                if let (Some(f1), Some(l1), Some(f2), Some(l2)) =
+                    (me.first, me.last, other.first, other.last)
+                {
+                    let gap = (f1 - l2).max(f2 - l1).max(0) as f32 / 86_400.0;
+                    let span = (l1.max(l2) - f1.min(f2)) as f32 / 86_400.0;
+                    if gap > cfg.event_window_days
+                        || (cfg.event_max_span_days > 0.0 && span > cfg.event_max_span_days)
+                    {
+                        return None;
+                    }
+                }
+                // Whole events merge on content only when their times can be compared: both
+                // dated (within the window and span, above), or both undated.
+                if me.last.is_some() != other.last.is_some() {
+                    return None;
+                }
+                let cos = cosines_with_norms(&me.sum, &me.norms, &other.sum, &other.norms);
+                let [body, head, entities, plain, head_plain, ..] = cos;
+                if me.norms[2] > 0.0 && other.norms[2] > 0.0 && entities < cfg.event_min_entities {
+                    return None;
+                }
+                let undated = me.last.is_none() && other.last.is_none();
+                if undated
+                    && other.members.len() == 1
+                    && entities - (plain + head_plain) / 2.0 >= cfg.undated_pair_dominance
+                {
+                    return None;
+                }
+                let score = Signals {
+                    body,
+                    head,
+                    entities,
+                    plain,
+                    head_plain,
+                    ..Signals::between_dates(&me.sum, &other.sum)
+                }
+                .score(&no_time, &me.sum, &other.sum);
+                (score >= cfg.event_merge_threshold).then_some((o, score))
+            })
+            .fold(None, |best: Option<(u32, f32)>, (o, s)| match best {
+                Some((_, b)) if b >= s => best,
+                _ => Some((o, s)),
+            })
+            .map(|(o, _)| o)
+    }
+
+    /// Merges events `a` and `b`, the later into the earlier, and returns the earlier. The later
+    /// keeps its id as an alias ([`OnlineClusterer::event_of`]); their storylines become one.
+    fn merge_events(&mut self, a: u32, b: u32) -> u32 {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let keep = self.cfg().centroid_terms;
+        let gone = std::mem::replace(
+            &mut self.events[hi as usize],
+            Event {
+                id: hi,
+                members: Vec::new(),
+                sum: DocVector::default(),
+                norms: [0.0; 7],
+                first: None,
+                last: None,
+                dated_members: Some(0),
+                merged_into: Some(lo),
+                evicted: true,
+            },
+        );
+        let e = &mut self.events[lo as usize];
+        for (sum, x) in e.sum.fields_mut().into_iter().zip(gone.sum.fields()) {
+            sum.add_scaled(x, 1.0);
+            if sum.len() >= 2 * keep {
+                sum.truncate_top(keep);
+            }
+        }
+        e.norms = e.sum.fields().map(SparseVec::norm);
+        if let Some(d) = &gone.sum.dense {
+            match &mut e.sum.dense {
+                Some(sum) if sum.len() == d.len() => {
+                    sum.iter_mut().zip(d).for_each(|(s, x)| *s += x);
+                }
+                Some(_) => {}
+                None => e.sum.dense = Some(d.clone()),
+            }
+        }
+        e.members.extend(gone.members);
+        e.members.sort_unstable_by_key(|m| m.0);
+        e.first = e.first.into_iter().chain(gone.first).min();
+        e.last = e.last.into_iter().chain(gone.last).max();
+        e.sum.published = e.last;
+        e.dated_members = e.dated_members.zip(gone.dated_members).map(|(x, y)| x + y);
+        e.evicted = false;
+        self.union_storylines(lo, hi);
+        self.index_event(lo);
+        lo
     }
 
     /// Puts an event at the front of the posting lists of its current top terms and entities.
@@ -604,24 +757,30 @@ impl OnlineClusterer {
             })
             .collect();
         for o in links {
-            let (ra, rb) = (self.find(eid), self.find(o));
-            if ra != rb {
-                let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-                self.parent[hi as usize] = lo;
-                if let Some((sum, last)) = self
-                    .storyline_entities
-                    .get_mut(hi as usize)
-                    .map(std::mem::take)
-                {
-                    let keep = cfg.centroid_terms;
-                    if let Some((lo_sum, lo_last)) = self.storyline_entities.get_mut(lo as usize) {
-                        lo_sum.add_scaled(&sum, 1.0);
-                        if lo_sum.len() >= 2 * keep {
-                            lo_sum.truncate_top(keep);
-                        }
-                        *lo_last = (*lo_last).max(last);
-                    }
+            self.union_storylines(eid, o);
+        }
+    }
+
+    /// Joins the storylines of events `a` and `b` (the smaller root id becomes the root).
+    fn union_storylines(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[hi as usize] = lo;
+        if let Some((sum, last)) = self
+            .storyline_entities
+            .get_mut(hi as usize)
+            .map(std::mem::take)
+        {
+            let keep = self.cfg().centroid_terms;
+            if let Some((lo_sum, lo_last)) = self.storyline_entities.get_mut(lo as usize) {
+                lo_sum.add_scaled(&sum, 1.0);
+                if lo_sum.len() >= 2 * keep {
+                    lo_sum.truncate_top(keep);
                 }
+                *lo_last = (*lo_last).max(last);
             }
         }
     }
@@ -630,6 +789,14 @@ impl OnlineClusterer {
     pub fn storyline_of(&mut self, event: u32) -> u32 {
         self.find(event)
     }
+}
+
+/// Whether an event that just grew to `size` members is checked for merges: at sizes 2–4 and
+/// then at 2^k and 3·2^k (6, 8, 12, 16, 24, …), so each event is checked O(log size) times while
+/// its centroid still moves.
+fn merge_check_due(size: usize) -> bool {
+    let odd = size >> size.trailing_zeros();
+    size <= 4 || odd == 1 || odd == 3
 }
 
 /// The (at most `k`) ids occurring most often in `hits`, ties by smaller id, in id order.
@@ -796,5 +963,58 @@ mod tests {
         let a2 = c.add(&feats(&text("Fencaswick", "Anna Berger")), Some(DAY / 2));
         assert_ne!(a.event, b.event, "no shared entity: two wildfires");
         assert_eq!(a.event, a2.event);
+    }
+
+    #[test]
+    fn split_events_merge_when_they_grow_and_replaying_placements_repeats_it() {
+        // A strict article threshold keeps the two reports of the strike apart at first; a
+        // third report joins the first, and the grown event then merges with the second.
+        let cfg = ClusterConfig {
+            event_threshold: 0.9,
+            event_merge_threshold: 0.3,
+            ..ClusterConfig::default()
+        };
+        let docs = [
+            ("Port strike halts Rotterdam\nDock workers in Rotterdam walked out on Monday over pay, halting container traffic, the FNV union said.", 0),
+            ("Rotterdam dockers strike over pay\nContainer traffic in Rotterdam stopped on Monday as dock workers walked out over pay, the FNV union said.", DAY / 4),
+            ("Measles outbreak in Marlow County\nHealth officials in Marlow County confirmed five measles cases among unvaccinated children.", DAY / 3),
+            ("Port strike halts Rotterdam\nDock workers in Rotterdam walked out on Monday over pay, halting container traffic, the FNV union said.", DAY / 2),
+        ];
+        let mut c = OnlineClusterer::new(cfg);
+        let placed: Vec<(DocVector, Placement)> = docs
+            .iter()
+            .map(|(text, t)| {
+                let p = Model::prepare(&feats(text));
+                c.model.observe_prepared(&p);
+                let v = c.model.vectorize_prepared(&p, Some(*t));
+                (v.clone(), c.add_vector(v))
+            })
+            .collect();
+        let [a, b, m, a2] = [0, 1, 2, 3].map(|i| placed[i].1);
+        assert!(a.new_event && b.new_event && m.new_event && !a2.new_event);
+        assert_eq!(a2.event, a.event);
+        // The second report's event now stands for the first's, with all three members.
+        assert_eq!(c.event_of(b.event), a.event);
+        assert_eq!(c.event_of(m.event), m.event, "other news is not merged");
+        let e = &c.events()[a.event as usize];
+        assert_eq!(
+            e.members.iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![0, 1, 3]
+        );
+        assert!(c.events()[b.event as usize].members.is_empty());
+        assert_eq!(c.storyline_of(b.event), c.storyline_of(a.event));
+        // Replaying the placements (as the service does after a restart) repeats the merge.
+        let mut r = OnlineClusterer::new(cfg);
+        for (v, p) in &placed {
+            r.add_to(v.clone(), (!p.new_event).then_some((p.event, 1.0)));
+        }
+        for id in 0..c.events().len() as u32 {
+            assert_eq!(r.event_of(id), c.event_of(id));
+            assert_eq!(r.storyline_of(id), c.storyline_of(id));
+            assert_eq!(
+                r.events()[id as usize].members,
+                c.events()[id as usize].members
+            );
+        }
     }
 }

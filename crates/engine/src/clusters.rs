@@ -221,9 +221,10 @@ pub fn cluster_articles_vectors(
         .zip(articles)
         .map(|(f, a)| f.unwrap_or_else(|| Features::of(a)))
         .collect();
+    // Events merged after an article joined them resolve to the event they merged into.
     let event_of: Vec<u32> = event_of
         .into_iter()
-        .map(|e| e.unwrap_or_default())
+        .map(|e| clusterer.event_of(e.unwrap_or_default()))
         .collect();
     let storyline_of: Vec<u32> = event_of
         .iter()

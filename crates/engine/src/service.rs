@@ -170,6 +170,9 @@ pub struct EventArticle {
 #[derive(Debug, Clone, Serialize)]
 pub struct EventDetail {
     pub id: u32,
+    /// The id asked for, when that event has since merged into this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<u32>,
     pub storyline_id: u32,
     pub label: String,
     pub start: Option<String>,
@@ -378,8 +381,10 @@ impl Meta {
 struct View {
     articles: Vec<Meta>,
     by_id: HashMap<String, usize>,
-    /// Event id → member seqs in ingest order.
+    /// Event id → member seqs in ingest order (empty for an event merged into another).
     events: Vec<Vec<usize>>,
+    /// Event id → the event it is part of now (itself unless it merged into an earlier one).
+    event_of: Vec<u32>,
     /// Event id → current storyline id.
     storyline_of: Vec<u32>,
     /// Canonical id → seqs of the articles stored as its duplicates.
@@ -460,9 +465,36 @@ impl View {
 
     /// Recomputes the storyline of every event and the aggregates of [`Derived`]: O(articles),
     /// once per write, so that list and detail reads cost only what they return.
-    fn refresh(&mut self, storyline_of: impl FnMut(u32) -> u32) {
-        self.storyline_of = (0..self.events.len() as u32).map(storyline_of).collect();
+    fn refresh(&mut self, clusterer: &mut OnlineClusterer) {
+        self.assign(clusterer);
         self.derived = self.derive();
+    }
+
+    /// Applies the clusterer's event merges (members move to the event they merged into) and
+    /// storylines: O(events), plus the moved members.
+    fn assign(&mut self, clusterer: &mut OnlineClusterer) {
+        self.event_of = (0..self.events.len() as u32)
+            .map(|e| clusterer.event_of(e))
+            .collect();
+        for e in 0..self.events.len() {
+            let live = self.event_of[e] as usize;
+            if live != e && !self.events[e].is_empty() {
+                let moved = std::mem::take(&mut self.events[e]);
+                for &s in &moved {
+                    self.articles[s].event = live as u32;
+                }
+                self.events[live].extend(moved);
+                self.events[live].sort_unstable();
+            }
+        }
+        self.storyline_of = (0..self.events.len() as u32)
+            .map(|e| clusterer.storyline_of(e))
+            .collect();
+    }
+
+    /// The event an event id stands for now (see [`View::event_of`]).
+    fn live_event(&self, event: u32) -> u32 {
+        self.event_of.get(event as usize).copied().unwrap_or(event)
     }
 
     /// The aggregates of [`Derived`] for the current articles and storylines.
@@ -472,13 +504,18 @@ impl View {
         let mut sizes: HashMap<u32, usize> = HashMap::new();
         let mut ends: HashMap<u32, Option<DateTime<Utc>>> = HashMap::new();
         for e in 0..self.events.len() as u32 {
+            if self.events[e as usize].is_empty() {
+                continue;
+            }
             let st = self.storyline(e);
             storylines.entry(st).or_default().push(e);
             *sizes.entry(st).or_default() += self.events[e as usize].len();
             let end = ends.entry(st).or_default();
             *end = (*end).max(spans[e as usize].1);
         }
-        let mut events_latest: Vec<u32> = (0..self.events.len() as u32).collect();
+        let mut events_latest: Vec<u32> = (0..self.events.len() as u32)
+            .filter(|&e| !self.events[e as usize].is_empty())
+            .collect();
         events_latest
             .sort_unstable_by(|a, b| (spans[*b as usize].1, b).cmp(&(spans[*a as usize].1, a)));
         let mut storylines_ranked: Vec<u32> = storylines.keys().copied().collect();
@@ -596,6 +633,8 @@ pub struct Service {
     writer: Mutex<Writer>,
     view: Arc<RwLock<View>>,
     snapshot_every: u64,
+    /// Clustering parameters of a new store (a stored snapshot keeps its own).
+    config: ClusterConfig,
 }
 
 impl std::fmt::Debug for Service {
@@ -623,6 +662,17 @@ impl Service {
 
     /// [`Service::open`] with a snapshot interval (articles; at least 1).
     pub fn open_with(path: impl AsRef<Path>, snapshot_every: u64) -> Result<Service> {
+        Service::open_configured(path, snapshot_every, ClusterConfig::default())
+    }
+
+    /// [`Service::open_with`] with clustering parameters. They apply to a store without a cluster
+    /// snapshot; a snapshot carries the parameters it was made with, so that replaying the
+    /// stored articles repeats their placements exactly.
+    pub fn open_configured(
+        path: impl AsRef<Path>,
+        snapshot_every: u64,
+        config: ClusterConfig,
+    ) -> Result<Service> {
         let store = Arc::new(RedbStore::open(path)?);
         match store.get(META_TABLE, SERVICE_SCHEMA_KEY)? {
             None => store.write_batch(&[Op::put(
@@ -637,12 +687,13 @@ impl Service {
                 )))
             }
         }
-        let (writer, view) = load(&store)?;
+        let (writer, view) = load(&store, config)?;
         Ok(Service {
             store,
             writer: Mutex::new(writer),
             view: Arc::new(RwLock::new(view)),
             snapshot_every: snapshot_every.max(1),
+            config,
         })
     }
 
@@ -683,7 +734,7 @@ impl Service {
         let features: Vec<Features> = articles.par_iter().map(Features::of).collect();
         let mut w = self.writer.lock().map_err(poisoned)?;
         if w.poisoned {
-            let (writer, view) = load(&self.store)?;
+            let (writer, view) = load(&self.store, self.config)?;
             *w = writer;
             *self.view.write().map_err(poisoned)? = view;
         }
@@ -710,9 +761,7 @@ impl Service {
             for a in &stored {
                 view.push(a)?;
             }
-            view.storyline_of = (0..view.events.len() as u32)
-                .map(|e| w.clusterer.storyline_of(e))
-                .collect();
+            view.assign(&mut w.clusterer);
             drop(view);
 
             w.since_snapshot += stored.len() as u64;
@@ -949,7 +998,11 @@ impl Service {
         } else {
             Vec::new()
         };
-        let total = if filtered { hits.len() } else { v.events.len() };
+        let total = if filtered {
+            hits.len()
+        } else {
+            v.events.iter().filter(|m| !m.is_empty()).count()
+        };
         let ranked: &[u32] = if filtered {
             &hits
         } else {
@@ -975,16 +1028,21 @@ impl Service {
         Ok(EventList { total, events })
     }
 
-    /// One event with its articles in time order.
-    pub fn event(&self, id: u32) -> Result<Option<EventDetail>> {
+    /// One event with its articles in time order. The id of an event that has since merged into
+    /// another resolves to that event (see [`EventDetail::merged_from`]).
+    pub fn event(&self, requested: u32) -> Result<Option<EventDetail>> {
         let v = self.view.read().map_err(poisoned)?;
-        let Some(members) = v.events.get(id as usize) else {
+        if requested as usize >= v.events.len() {
             return Ok(None);
-        };
+        }
+        let id = v.live_event(requested);
+        let merged_from = (id != requested).then_some(requested);
+        let members = &v.events[id as usize];
         let sorted = v.sorted_by_time(members);
         let (lo, hi) = v.span(members);
         Ok(Some(EventDetail {
             id,
+            merged_from,
             storyline_id: v.storyline(id),
             label: v.label(members),
             start: fmt_date(lo),
@@ -1185,7 +1243,9 @@ impl Service {
             let mut a = self
                 .stored(&id)?
                 .ok_or_else(|| Error::Corrupt(format!("article {id:?} missing")))?;
-            a.storyline_id = self.view.read().map_err(poisoned)?.storyline(a.event_id);
+            let v = self.view.read().map_err(poisoned)?;
+            a.event_id = v.live_event(a.event_id);
+            a.storyline_id = v.storyline(a.event_id);
             visit(a)?;
         }
         Ok(())
@@ -1202,7 +1262,7 @@ struct SnapshotRef<'a> {
 const REPLAY_CHUNK: usize = 512;
 
 /// Builds the writer and view from the store: dedup index, snapshot, then the article log.
-fn load(store: &Arc<RedbStore>) -> Result<(Writer, View)> {
+fn load(store: &Arc<RedbStore>, config: ClusterConfig) -> Result<(Writer, View)> {
     let deferred = Arc::new(Deferred {
         inner: store.clone(),
         queue: Mutex::new(Vec::new()),
@@ -1222,7 +1282,7 @@ fn load(store: &Arc<RedbStore>) -> Result<(Writer, View)> {
     };
     let (covered, mut clusterer) = match snapshot {
         Some(s) => (s.seq, s.clusterer),
-        None => (0, OnlineClusterer::new(ClusterConfig::default())),
+        None => (0, OnlineClusterer::new(config)),
     };
     let mut ids: Vec<String> = Vec::new();
     let mut failure = None;
@@ -1301,7 +1361,7 @@ fn load(store: &Arc<RedbStore>) -> Result<(Writer, View)> {
             view.events.len()
         )));
     }
-    view.refresh(|e| clusterer.storyline_of(e));
+    view.refresh(&mut clusterer);
     let since_snapshot = ids.len() as u64 - covered;
     Ok((
         Writer {
@@ -1367,6 +1427,55 @@ mod tests {
         assert_eq!(ev.representative, "a");
         let found = s.search("marlow", 10).unwrap();
         assert_eq!(found.articles[0].id, "c");
+    }
+
+    #[test]
+    fn merged_events_resolve_in_every_answer_and_after_reopen() {
+        // A strict article threshold keeps "a" and "b" apart; the copy of "a" grows a's event,
+        // which then merges with b's (event 1 into event 0).
+        let config = ClusterConfig {
+            event_threshold: 0.9,
+            event_merge_threshold: 0.3,
+            ..ClusterConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svc.redb");
+        for snapshot_every in [1000, 1] {
+            let _ = std::fs::remove_file(&path);
+            let first = {
+                let s = Service::open_configured(&path, snapshot_every, config).unwrap();
+                let r = s.ingest(batch()).unwrap();
+                assert_eq!(r[0].event_id, 0);
+                assert_eq!(r[1].event_id, 0, "b's event merged into a's");
+                assert_eq!(r[3].event_id, 0);
+                assert_eq!(r[2].event_id, 2);
+                let ev = s.event(1).unwrap().unwrap();
+                assert_eq!((ev.id, ev.merged_from, ev.size), (0, Some(1), 3));
+                let list = s
+                    .events(&ListQuery {
+                        limit: 50,
+                        ..ListQuery::default()
+                    })
+                    .unwrap();
+                assert_eq!(list.total, 2);
+                assert_eq!(list.events.iter().map(|e| e.size).sum::<usize>(), 4);
+                let rel = s.related("b", 50).unwrap().unwrap();
+                assert!(rel.same_event.iter().any(|a| a.id == "a"));
+                let st = s.storyline(0).unwrap().unwrap();
+                assert_eq!(st.events.iter().map(|e| e.id).collect::<Vec<_>>(), vec![0]);
+                let mut exported = Vec::new();
+                s.export(|a| {
+                    exported.push(a.event_id);
+                    Ok(())
+                })
+                .unwrap();
+                assert_eq!(exported, vec![0, 0, 2, 0]);
+                r
+            };
+            let s = Service::open_configured(&path, snapshot_every, config).unwrap();
+            assert_eq!(s.ingest(batch()).unwrap(), first);
+            assert_eq!(s.event(1).unwrap().unwrap().merged_from, Some(1));
+        }
     }
 
     #[test]
