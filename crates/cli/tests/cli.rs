@@ -97,6 +97,38 @@ fn clustering_the_seeds_gives_two_events_in_one_storyline() {
         assert_ne!(rows[0]["event_id"], rows[1]["event_id"], "{rows:?}");
         assert_eq!(rows[0]["storyline_id"], rows[1]["storyline_id"], "{rows:?}");
     }
+    // With their real dates (the phone call of 3 February 2013, the Tokyo meeting of 14 April):
+    // 70 days apart, still one storyline.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("seeds.jsonl");
+    let line = |id: &str, path: &Path, date: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::json!({"id": id, "text": text, "date": date}).to_string()
+    };
+    std::fs::write(
+        &input,
+        [
+            line("0-call", &b, "2013-02-03T20:00:00Z"),
+            line("0-meeting", &a, "2013-04-14T12:00:00Z"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("clusters.jsonl");
+    let o = run(&[
+        "cluster",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_ne!(rows[0]["event_id"], rows[1]["event_id"], "{rows:?}");
+    assert_eq!(rows[0]["storyline_id"], rows[1]["storyline_id"], "{rows:?}");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! events (by default 64). The article joins the most similar event when the combined similarity
 //! reaches the event threshold and the time gap fits the event window; otherwise it starts a new
 //! event (first-story detection). Events whose latest article is older than the retention (by
-//! default the storyline window, 60 days, behind the newest article seen) are evicted: their
+//! default the storyline window, 120 days, behind the newest article seen) are evicted: their
 //! centroids are dropped and they leave the index, so memory and per-article cost depend on the
 //! active events only. Evicted events keep their members and times (they stay in the results).
 //! Sweeps run every 1,024 arrivals; undated articles are compared with the events still indexed.
@@ -50,7 +50,8 @@ pub struct ClusterConfig {
     pub storyline_entities: f32,
     /// By default 0.10: minimum combined (time-free) similarity between two events of one storyline.
     pub storyline_similarity: f32,
-    /// By default 60 days: maximum gap between two events of one storyline.
+    /// By default 120 days (as `compare`'s storyline window): maximum gap between two events of one
+    /// storyline.
     pub storyline_window_days: f32,
     /// By default 0.1: minimum entity cosine between an article and an event when both name
     /// entities. An event is one happening, so its articles share some of its people, places or
@@ -108,7 +109,7 @@ impl Default for ClusterConfig {
             undated_margin: 0.15,
             storyline_entities: 0.35,
             storyline_similarity: 0.10,
-            storyline_window_days: 60.0,
+            storyline_window_days: 120.0,
             retention_days: 0.0,
             event_min_entities: 0.1,
             event_max_span_days: 14.0,
@@ -932,8 +933,9 @@ mod tests {
             c.add(&feats(&text), Some(i as i64 * 5 * DAY));
         }
         // The last sweep ran as the last article arrived: everything inactive for more than the
-        // retention (60 days) before it is evicted, nothing newer.
-        let horizon = (n as i64 - 1) * 5 * DAY - 60 * DAY;
+        // retention (the storyline window) before it is evicted, nothing newer.
+        let retention = ClusterConfig::default().storyline_window_days as i64 * DAY;
+        let horizon = (n as i64 - 1) * 5 * DAY - retention;
         assert!(c.evicted() > n / 2, "{} evicted", c.evicted());
         for e in c.events() {
             assert_eq!(e.is_evicted(), e.last.unwrap() < horizon, "{:?}", e.last);

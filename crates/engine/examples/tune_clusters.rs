@@ -2,7 +2,7 @@
 //! `cargo run --release -p storyline-engine --example tune_clusters -- FILE.jsonl [LABEL]`.
 //! Prints B³ F1 per threshold. Other parameters can be overridden for exploration with
 //! `TUNE_WINDOW` (event window, days), `TUNE_WEIGHTS` ("body,head,entities"), `TUNE_UNDATED`
-//! (undated margin), `TUNE_DOMINANCE` (undated pair dominance), `TUNE_MERGE` (event merging), `TUNE_MIN_ENT`, `TUNE_MAX_SPAN`
+//! (undated margin), `TUNE_DOMINANCE` (undated pair dominance), `TUNE_MERGE` (event merging), `TUNE_STORY_WINDOW`, `TUNE_LEVEL=storyline`, `TUNE_MIN_ENT`, `TUNE_MAX_SPAN`
 //! and `TUNE_GRID` (thresholds); `TUNE_DUMP=FILE` writes `id,event,storyline,published,gold` per
 //! article for error analysis. The shipped default configuration is one fixed value for all data.
 
@@ -27,6 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(m) = env_f32("TUNE_MAX_SPAN") {
         base.event_max_span_days = m;
+    }
+    if let Some(m) = env_f32("TUNE_STORY_WINDOW") {
+        base.storyline_window_days = m;
     }
     if let Some(m) = env_f32("TUNE_MERGE") {
         base.event_merge_threshold = m;
@@ -78,7 +81,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r = eval_clusters(
             &[path.clone().into()],
             &label,
-            Level::Event,
+            if std::env::var("TUNE_LEVEL").is_ok_and(|l| l == "storyline") {
+                Level::Storyline
+            } else {
+                Level::Event
+            },
             &JobOptions::default(),
             cfg,
             |_| {},
