@@ -334,7 +334,7 @@ fn canonical_place(lower: &str) -> Option<String> {
 }
 
 fn canonical_key(surface: &str) -> String {
-    let lower = surface.to_lowercase();
+    let lower = expand_abbreviation(&surface.to_lowercase());
     if let Some(p) = canonical_place(&lower) {
         return p;
     }
@@ -342,6 +342,20 @@ fn canonical_key(surface: &str) -> String {
         return a.to_string();
     }
     lower.replace('’', "'")
+}
+
+/// Spells out a leading "Mt"/"Mt.", "Ft"/"Ft." or "St"/"St." ("Mt Cook" and "Mount Cook" are one
+/// key). Only in front: a trailing "St." is a street.
+fn expand_abbreviation(lower: &str) -> String {
+    for (short, long) in [("mt", "mount"), ("ft", "fort"), ("st", "saint")] {
+        if let Some(rest) = lower.strip_prefix(short) {
+            let rest = rest.strip_prefix('.').unwrap_or(rest);
+            if let Some(name) = rest.strip_prefix(' ').filter(|n| !n.is_empty()) {
+                return format!("{long} {name}");
+            }
+        }
+    }
+    lower.to_string()
 }
 
 fn classify(key: &str, words: &[&str], person_cue: bool) -> EntityKind {
@@ -525,6 +539,23 @@ mod tests {
         assert_eq!(find(&e, "foreign ministry").unwrap().kind, EntityKind::Org);
         assert!(find(&e, "in").is_none() && find(&e, "the").is_none());
         assert!(kishida.match_keys().any(|k| k == "kishida"));
+    }
+
+    #[test]
+    fn abbreviated_place_names_share_a_key() {
+        let a = ents(
+            None,
+            "Dr Mark Vinar is presumed dead after disappearing off a ridge on Mt Cook.",
+        );
+        let b = ents(
+            None,
+            "Two climbers fell on Mount Cook, New Zealand's highest peak, police said.",
+        );
+        assert!(find(&a, "mount cook").is_some(), "{a:?}");
+        assert!(find(&b, "mount cook").is_some(), "{b:?}");
+        assert_eq!(expand_abbreviation("st. louis"), "saint louis");
+        assert_eq!(expand_abbreviation("main st."), "main st.");
+        assert_eq!(expand_abbreviation("mt"), "mt");
     }
 
     #[test]
