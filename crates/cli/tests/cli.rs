@@ -31,16 +31,21 @@ fn shared(rel: &str) -> Option<PathBuf> {
     }
 }
 
+/// The founding pair (the Tokyo meeting, the phone call), when `../shared` is there.
+fn seeds() -> Option<(PathBuf, PathBuf)> {
+    Some((
+        shared("seeds/000_720a3b21c1c83422.txt")?,
+        shared("seeds/002_183009727c3eb3e7.txt")?,
+    ))
+}
+
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/articles.jsonl")
 }
 
 #[test]
 fn seeds_are_the_same_storyline_not_the_same_event() {
-    let (Some(a), Some(b)) = (
-        shared("seeds/000_720a3b21c1c83422.txt"),
-        shared("seeds/002_183009727c3eb3e7.txt"),
-    ) else {
+    let Some((a, b)) = seeds() else {
         return;
     };
     let o = run(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
@@ -68,67 +73,55 @@ fn seeds_are_the_same_storyline_not_the_same_event() {
     assert!(!v["reasons"]["shared_terms"].as_array().unwrap().is_empty());
 }
 
+/// `storyline cluster INPUTS…` in a temporary directory: the output rows whose id starts with "0"
+/// (the seeds' ids), in output order.
+fn cluster_seed_rows(inputs: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clusters.jsonl");
+    let mut args = vec!["cluster"];
+    args.extend(inputs);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o).1);
+    std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["id"].as_str().is_some_and(|id| id.starts_with('0')))
+        .collect()
+}
+
 #[test]
 fn clustering_the_seeds_gives_two_events_in_one_storyline() {
-    let (Some(a), Some(b)) = (
-        shared("seeds/000_720a3b21c1c83422.txt"),
-        shared("seeds/002_183009727c3eb3e7.txt"),
-    ) else {
+    let Some((a, b)) = seeds() else {
         return;
     };
-    // Alone, and inside a stream of other stories (the sample corpus).
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    // With their real dates (the phone call of 3 February 2013, the Tokyo meeting of 14 April):
+    // 70 days apart, still one storyline.
+    let dir = tempfile::tempdir().unwrap();
+    let dated = dir.path().join("seeds.jsonl");
+    let line = |id: &str, path: &str, date: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::json!({"id": id, "text": text, "date": date}).to_string()
+    };
+    let lines = [
+        line("0-call", b, "2013-02-03T20:00:00Z"),
+        line("0-meeting", a, "2013-04-14T12:00:00Z"),
+    ];
+    std::fs::write(&dated, lines.join("\n")).unwrap();
     let sample = sample();
-    for context in [vec![], vec![sample.to_str().unwrap()]] {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("clusters.jsonl");
-        let mut args = vec!["cluster"];
-        args.extend(&context);
-        args.extend([a.to_str().unwrap(), b.to_str().unwrap()]);
-        args.extend(["--out", out.to_str().unwrap()]);
-        let o = run(&args);
-        assert!(o.status.success(), "{}", text(&o).1);
-        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .filter(|v: &serde_json::Value| v["id"].as_str().is_some_and(|id| id.starts_with("00")))
-            .collect();
+    // Alone, inside a stream of other stories (the sample corpus), and dated.
+    for inputs in [
+        vec![a, b],
+        vec![sample.to_str().unwrap(), a, b],
+        vec![dated.to_str().unwrap()],
+    ] {
+        let rows = cluster_seed_rows(&inputs);
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_ne!(rows[0]["event_id"], rows[1]["event_id"], "{rows:?}");
         assert_eq!(rows[0]["storyline_id"], rows[1]["storyline_id"], "{rows:?}");
     }
-    // With their real dates (the phone call of 3 February 2013, the Tokyo meeting of 14 April):
-    // 70 days apart, still one storyline.
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("seeds.jsonl");
-    let line = |id: &str, path: &Path, date: &str| {
-        let text = std::fs::read_to_string(path).unwrap();
-        serde_json::json!({"id": id, "text": text, "date": date}).to_string()
-    };
-    std::fs::write(
-        &input,
-        [
-            line("0-call", &b, "2013-02-03T20:00:00Z"),
-            line("0-meeting", &a, "2013-04-14T12:00:00Z"),
-        ]
-        .join("\n"),
-    )
-    .unwrap();
-    let out = dir.path().join("clusters.jsonl");
-    let o = run(&[
-        "cluster",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o).1);
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_ne!(rows[0]["event_id"], rows[1]["event_id"], "{rows:?}");
-    assert_eq!(rows[0]["storyline_id"], rows[1]["storyline_id"], "{rows:?}");
 }
 
 #[test]
