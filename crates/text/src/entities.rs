@@ -68,6 +68,13 @@ fn is_cap(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
 }
 
+/// An age written as one hyphenated word ("sixty-year-old", "61-year-old"): never part of a name.
+fn is_age(lower: &str) -> bool {
+    ["-year-old", "-years-old"]
+        .iter()
+        .any(|s| lower.len() > s.len() && lower.ends_with(s))
+}
+
 fn is_acronym(w: &str) -> bool {
     let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
     letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase())
@@ -232,7 +239,9 @@ fn spans<'a>(
         while let Some(first) = span.first() {
             let lower = first.to_lowercase();
             let common = !is_acronym(first)
-                && (analyzer.is_stop(&lower) || gazetteer::contains(NOT_ENTITIES, &lower));
+                && (analyzer.is_stop(&lower)
+                    || gazetteer::contains(NOT_ENTITIES, &lower)
+                    || is_age(&lower));
             let unproven = first_initial
                 && !cap_mid.contains(first)
                 && !is_acronym(first)
@@ -539,6 +548,16 @@ mod tests {
         assert_eq!(find(&e, "foreign ministry").unwrap().kind, EntityKind::Org);
         assert!(find(&e, "in").is_none() && find(&e, "the").is_none());
         assert!(kishida.match_keys().any(|k| k == "kishida"));
+    }
+
+    #[test]
+    fn a_leading_age_is_not_part_of_the_name() {
+        let e = ents(
+            None,
+            "Sixty-year-old Sharron Diane Crawford Smith is now accused of murdering two women.",
+        );
+        assert!(find(&e, "sharron diane crawford smith").is_some(), "{e:?}");
+        assert!(is_age("61-year-old") && !is_age("-year-old") && !is_age("old"));
     }
 
     #[test]
