@@ -393,6 +393,10 @@ struct View {
     words: HashMap<String, Vec<usize>>,
     /// Aggregates recomputed after every write (see [`View::refresh`]), so reads never scan.
     derived: Derived,
+    /// Storyline id → (size, label) of the last label computed for it. A storyline's members
+    /// only grow (merged events stay in their storyline), so an unchanged size means an
+    /// unchanged label; lists and search then label a storyline once per change, not per request.
+    labels: Mutex<HashMap<u32, (usize, String)>>,
 }
 
 /// First and last publication time.
@@ -561,6 +565,22 @@ impl View {
             hi = Some(hi.map_or(d, |h: DateTime<Utc>| h.max(d)));
         }
         (lo, hi)
+    }
+
+    /// The label of storyline `id` with `members` (cached, see [`View::labels`]).
+    fn storyline_label(&self, id: u32, members: &[usize]) -> String {
+        let cached = self.labels.lock().ok().and_then(|c| {
+            c.get(&id)
+                .filter(|(n, _)| *n == members.len())
+                .map(|(_, l)| l.clone())
+        });
+        cached.unwrap_or_else(|| {
+            let label = self.label(members);
+            if let Ok(mut c) = self.labels.lock() {
+                c.insert(id, (members.len(), label.clone()));
+            }
+            label
+        })
     }
 
     fn label(&self, members: &[usize]) -> String {
@@ -1096,7 +1116,7 @@ impl Service {
                 let (lo, hi) = v.span(&members);
                 StorylineSummary {
                     id,
-                    label: v.label(&members),
+                    label: v.storyline_label(id, &members),
                     start: fmt_date(lo),
                     end: fmt_date(hi),
                     size: members.len(),
@@ -1133,7 +1153,7 @@ impl Service {
         Ok(Some(StorylineDetail {
             id,
             merged_from,
-            label: v.label(&members),
+            label: v.storyline_label(id, &members),
             start: fmt_date(lo),
             end: fmt_date(hi),
             size: members.len(),
@@ -1226,7 +1246,7 @@ impl Service {
                 .take(limit)
                 .map(|&(size, id)| SearchStoryline {
                     id,
-                    label: v.label(&v.storyline_members(id)),
+                    label: v.storyline_label(id, &v.storyline_members(id)),
                     size,
                 })
                 .collect(),
