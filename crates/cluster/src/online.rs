@@ -218,10 +218,8 @@ impl Event {
             }
         }
         self.members.push((idx, v.published));
-        if v.published.is_some() {
-            self.dated_members = self.dated_members.map(|n| n + 1);
-        }
         if let Some(t) = v.published {
+            self.dated_members = self.dated_members.map(|n| n + 1);
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
@@ -387,10 +385,11 @@ impl OnlineClusterer {
             })
             .filter(|cand| {
                 let e = &self.events[cand.event as usize];
-                let [_, _, entities, plain, head_plain, ..] = cand.cosines;
                 let undated_pair =
                     e.members.len() == 1 && e.last.is_none() && v.published.is_none();
-                !undated_pair || entities - (plain + head_plain) / 2.0 < cfg.undated_pair_dominance
+                !undated_pair
+                    || Signals::from_cosines(&cand.cosines, &v, &e.sum).actor_dominance()
+                        < cfg.undated_pair_dominance
             })
             .map(|cand| {
                 let e = &self.events[cand.event as usize];
@@ -474,17 +473,9 @@ impl OnlineClusterer {
                 }
                 _ => None,
             };
-            let [body, head, entities, plain, head_plain, ..] = cand.cosines;
-            Signals {
-                body,
-                head,
-                entities,
-                plain,
-                head_plain,
-                ..Signals::between_dates(v, centroid)
-            }
-            .with_dense(dense)
-            .score(&no_time, v, centroid)
+            Signals::from_cosines(&cand.cosines, v, centroid)
+                .with_dense(dense)
+                .score(&no_time, v, centroid)
         }
     }
 
@@ -608,26 +599,21 @@ impl OnlineClusterer {
                     return None;
                 }
                 let cos = cosines_with_norms(&me.sum, &me.norms, &other.sum, &other.norms);
-                let [body, head, entities, plain, head_plain, ..] = cos;
-                if me.norms[2] > 0.0 && other.norms[2] > 0.0 && entities < cfg.event_min_entities {
+                let signals = Signals::from_cosines(&cos, &me.sum, &other.sum);
+                if me.norms[2] > 0.0
+                    && other.norms[2] > 0.0
+                    && signals.entities < cfg.event_min_entities
+                {
                     return None;
                 }
                 let undated = me.last.is_none() && other.last.is_none();
                 if undated
                     && other.members.len() == 1
-                    && entities - (plain + head_plain) / 2.0 >= cfg.undated_pair_dominance
+                    && signals.actor_dominance() >= cfg.undated_pair_dominance
                 {
                     return None;
                 }
-                let score = Signals {
-                    body,
-                    head,
-                    entities,
-                    plain,
-                    head_plain,
-                    ..Signals::between_dates(&me.sum, &other.sum)
-                }
-                .score(&no_time, &me.sum, &other.sum);
+                let score = signals.score(&no_time, &me.sum, &other.sum);
                 (score >= cfg.event_merge_threshold).then_some((o, score))
             })
             .fold(None, |best: Option<(u32, f32)>, (o, s)| match best {

@@ -155,7 +155,7 @@ pub fn compare_dense(
     let score = signals.score(weights, &va, &vb);
     let (jaccard, containment) = shingle_overlap(&a.full_text(), &b.full_text());
     let gap = signals.gap_days;
-    let dominance = signals.entities - signals.event_content();
+    let dominance = signals.actor_dominance();
     let mut explanation = Vec::new();
     let within = |window: f32| gap.is_none_or(|g| g <= window);
     let relation = if jaccard >= t.duplicate_jaccard || containment >= t.duplicate_containment {

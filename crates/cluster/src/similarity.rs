@@ -84,6 +84,20 @@ impl Signals {
         }
     }
 
+    /// The signals from the seven sub-vector cosines of `a` and `b` (in [`DocVector::fields`]
+    /// order), computed elsewhere, and their time gap.
+    pub fn from_cosines(cos: &[f32; 7], a: &DocVector, b: &DocVector) -> Signals {
+        let [body, head, entities, plain, head_plain, ..] = *cos;
+        Signals {
+            body,
+            head,
+            entities,
+            plain,
+            head_plain,
+            ..Signals::between_dates(a, b)
+        }
+    }
+
     /// Only the time gap of `a` and `b` (every similarity 0): a base for signals whose cosines
     /// were computed elsewhere.
     pub fn between_dates(a: &DocVector, b: &DocVector) -> Signals {
@@ -140,6 +154,12 @@ impl Signals {
     /// The "what happened" similarity: the mean of the entity-free body and title+lead cosines.
     pub fn event_content(&self) -> f32 {
         (self.plain + self.head_plain) / 2.0
+    }
+
+    /// Actor dominance: how much more two texts share their actors than what happened (entity
+    /// cosine minus [`Signals::event_content`]).
+    pub fn actor_dominance(&self) -> f32 {
+        self.entities - self.event_content()
     }
 
     /// 1 when the gap is unknown; `0.5^(gap / half_life)` otherwise.
