@@ -119,32 +119,34 @@ impl Model {
     /// Turns analysed features into ids and counts. Needs no model: run it in parallel.
     pub fn prepare(f: &Features) -> Prepared {
         let analyzer = storyline_text::Analyzer::for_lang(&f.lang);
-        let name_terms: FxHashSet<String> = f
+        let name_ids: FxHashSet<u32> = f
             .entities
             .iter()
             .flat_map(|e| analyzer.terms(&e.name))
+            .map(|t| term_id(&t))
             .collect();
-        let title = f.title_terms.iter().map(|t| (t.as_str(), 2.0));
-        let body = counts(title.chain(f.body_terms.iter().map(|t| (t.as_str(), 1.0))));
-        let plain = counts(
-            f.body_terms
-                .iter()
-                .filter(|t| !name_terms.contains(*t))
-                .map(|t| (t.as_str(), 1.0)),
-        );
-        let head_plain = counts(
-            f.title_terms
-                .iter()
-                .chain(&f.lead_terms)
-                .filter(|t| !name_terms.contains(*t))
-                .map(|t| (t.as_str(), 1.0)),
-        );
-        let head = counts(
-            f.title_terms
-                .iter()
-                .chain(&f.lead_terms)
-                .map(|t| (t.as_str(), 1.0)),
-        );
+        // Each term is hashed once; the sub-vectors are built from two sorted count vectors.
+        let ids = |terms: &[String]| -> Vec<(u32, f32)> {
+            terms.iter().map(|t| (term_id(t), 1.0)).collect()
+        };
+        let title_ids = ids(&f.title_terms);
+        let body_only = SparseVec::from_pairs(ids(&f.body_terms));
+        let mut head_pairs = title_ids.clone();
+        head_pairs.extend(ids(&f.lead_terms));
+        let head = SparseVec::from_pairs(head_pairs);
+        let not_name = |v: &SparseVec| {
+            SparseVec(
+                v.0.iter()
+                    .filter(|(id, _)| !name_ids.contains(id))
+                    .copied()
+                    .collect(),
+            )
+        };
+        let plain = not_name(&body_only);
+        let head_plain = not_name(&head);
+        // Title terms count twice in the body vector.
+        let mut body = body_only;
+        body.add_scaled(&SparseVec::from_pairs(title_ids), 2.0);
         let numbers = counts(
             f.body_terms
                 .iter()
@@ -152,14 +154,7 @@ impl Model {
                 .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
                 .map(|t| (t.as_str(), 1.0)),
         );
-        let mut terms: Vec<u32> = f
-            .title_terms
-            .iter()
-            .chain(&f.body_terms)
-            .map(|t| term_id(t))
-            .collect();
-        terms.sort_unstable();
-        terms.dedup();
+        let terms: Vec<u32> = body.0.iter().map(|(id, _)| *id).collect();
         let entities: Vec<(u32, f32, bool)> = f
             .entities
             .iter()

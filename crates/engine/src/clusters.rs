@@ -9,7 +9,7 @@ use storyline_cluster::{ClusterConfig, Model, OnlineClusterer, Prepared};
 use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
 use storyline_eval::{cluster_scores, ClusterScores};
 use storyline_text::ingest::{read_inputs, IngestOptions};
-use storyline_text::{Article, EntityKind, Features};
+use storyline_text::{Article, Entity, EntityKind, Features};
 
 use crate::error::{Error, Result};
 
@@ -180,13 +180,14 @@ pub fn cluster_articles_vectors(
     let mut features: Vec<Option<Features>> = (0..articles.len()).map(|_| None).collect();
     // Analysis of the next chunk (in parallel) overlaps clustering of the current one.
     let chunks: Vec<&[usize]> = order.chunks(PIPELINE_CHUNK).collect();
+    // Only the label inputs of each article's features are kept past its vectorisation.
     let analyse = |chunk: &[usize]| -> Vec<(Features, Prepared)> {
         chunk
             .par_iter()
             .map(|&i| {
                 let f = Features::of(&articles[i]);
                 let p = Model::prepare(&f);
-                (f, p)
+                (label_inputs(&f.entities, &f.keyphrases), p)
             })
             .collect()
     };
@@ -219,7 +220,12 @@ pub fn cluster_articles_vectors(
     let features: Vec<Features> = features
         .into_iter()
         .zip(articles)
-        .map(|(f, a)| f.unwrap_or_else(|| Features::of(a)))
+        .map(|(f, a)| {
+            f.unwrap_or_else(|| {
+                let f = Features::of(a);
+                label_inputs(&f.entities, &f.keyphrases)
+            })
+        })
         .collect();
     // Events merged after an article joined them resolve to the event they merged into.
     let event_of: Vec<u32> = event_of
@@ -277,13 +283,30 @@ fn summaries(
     out
 }
 
+/// By default, a label weighs each member's first 6 entities and first 3 keyphrases.
+pub(crate) const LABEL_ENTITIES: usize = 6;
+pub(crate) const LABEL_PHRASES: usize = 3;
+
+/// The inputs of [`label`] for one article: its first entities and keyphrases, term lists empty.
+pub(crate) fn label_inputs(entities: &[Entity], keyphrases: &[String]) -> Features {
+    Features {
+        lang: String::new(),
+        title_terms: Vec::new(),
+        body_terms: Vec::new(),
+        lead_terms: Vec::new(),
+        entities: entities.iter().take(LABEL_ENTITIES).cloned().collect(),
+        keyphrases: keyphrases.iter().take(LABEL_PHRASES).cloned().collect(),
+        years: Vec::new(),
+    }
+}
+
 /// A label from the members' most frequent entities (people and organisations first) and
 /// keyphrases.
 pub fn label<'a>(members: impl Iterator<Item = &'a Features>) -> String {
     let mut ents: HashMap<&str, (f32, &str)> = HashMap::new();
     let mut phrases: HashMap<&str, usize> = HashMap::new();
     for f in members {
-        for e in f.entities.iter().take(6) {
+        for e in f.entities.iter().take(LABEL_ENTITIES) {
             let w = match e.kind {
                 EntityKind::Person | EntityKind::Org => 1.5,
                 EntityKind::Place => 1.0,
@@ -295,7 +318,7 @@ pub fn label<'a>(members: impl Iterator<Item = &'a Features>) -> String {
                 slot.1 = &e.name;
             }
         }
-        for p in f.keyphrases.iter().take(3) {
+        for p in f.keyphrases.iter().take(LABEL_PHRASES) {
             *phrases.entry(p).or_default() += 1;
         }
     }

@@ -44,9 +44,6 @@ const T_ARTICLES: &str = "svc.articles";
 const T_ORDER: &str = "svc.order";
 const T_CLUSTER: &str = "svc.cluster";
 const SNAPSHOT_KEY: &[u8] = b"snapshot";
-/// Entities and keyphrases of a member that count for cluster labels (see [`crate::label`]).
-const LABEL_ENTITIES: usize = 6;
-const LABEL_PHRASES: usize = 3;
 
 /// One stored article: the cleaned input fields, its assignments at ingest time and its entities.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -359,15 +356,7 @@ impl Meta {
             duplicate_of: a.duplicate_of.clone(),
             title_lower: a.title.as_deref().unwrap_or("").to_lowercase(),
             entity_names: a.entities.iter().map(|e| e.name.to_lowercase()).collect(),
-            label: Features {
-                lang: String::new(),
-                title_terms: Vec::new(),
-                body_terms: Vec::new(),
-                lead_terms: Vec::new(),
-                entities: a.entities.iter().take(LABEL_ENTITIES).cloned().collect(),
-                keyphrases: a.keyphrases.iter().take(LABEL_PHRASES).cloned().collect(),
-                years: Vec::new(),
-            },
+            label: crate::clusters::label_inputs(&a.entities, &a.keyphrases),
         }
     }
 

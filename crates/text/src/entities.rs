@@ -9,6 +9,7 @@
 //! Types come from gazetteers, title cues and organisation keywords; the rest is `Other`.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -168,12 +169,17 @@ pub fn extract(title: Option<&str>, body: &str, analyzer: &Analyzer) -> Vec<Enti
     let words = scan(body);
     // Words seen capitalised mid-sentence, and words seen in lower case.
     let mut cap_mid: HashSet<&str> = HashSet::default();
-    let mut lower_seen: HashSet<String> = HashSet::default();
+    // Borrowed when the word is lower case already (most words): no allocation per word.
+    let mut lower_seen: HashSet<Cow<'_, str>> = HashSet::default();
     for w in &words {
         if is_cap(w.text) && !w.initial {
             cap_mid.insert(w.text);
         } else if !is_cap(w.text) {
-            lower_seen.insert(w.text.to_lowercase());
+            lower_seen.insert(if w.text.chars().any(char::is_uppercase) {
+                Cow::Owned(w.text.to_lowercase())
+            } else {
+                Cow::Borrowed(w.text)
+            });
         }
     }
     let mut mentions: Vec<(Vec<&str>, bool)> = Vec::new();
@@ -202,7 +208,7 @@ pub fn extract(title: Option<&str>, body: &str, analyzer: &Analyzer) -> Vec<Enti
 fn spans<'a>(
     words: &[Word<'a>],
     cap_mid: &HashSet<&str>,
-    lower_seen: &HashSet<String>,
+    lower_seen: &HashSet<Cow<'_, str>>,
     analyzer: &Analyzer,
     out: &mut Vec<(Vec<&'a str>, bool)>,
 ) {
@@ -247,7 +253,9 @@ fn spans<'a>(
                 && !is_acronym(first)
                 && !PLACE_SET.contains(lower.as_str())
                 && gazetteer::lookup(DEMONYMS, &lower).is_none()
-                && (lower_seen.contains(&lower) || span.len() == 1 || analyzer.is_stop(&lower));
+                && (lower_seen.contains(lower.as_str())
+                    || span.len() == 1
+                    || analyzer.is_stop(&lower));
             if common || unproven {
                 span.remove(0);
                 first_initial = false;
@@ -270,63 +278,56 @@ fn spans<'a>(
 /// Splits "Japanese Foreign Minister Fumio Kishida" into the place "Japanese" and the person
 /// "Fumio Kishida". A span made only of titles is dropped.
 fn split_titles<'a>(span: Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, bool)>) {
-    let is_title = |w: &str| {
-        let l = w.trim_end_matches('.').to_lowercase();
-        gazetteer::contains(PERSON_TITLES, &l)
-    };
-    let org = span
-        .iter()
-        .any(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()));
+    // Each word lower-cased once; the rules below test them against several lists.
+    let lower: Vec<String> = span.iter().map(|w| w.to_lowercase()).collect();
+    split_titles_lower(&span, &lower, out);
+}
+
+fn split_titles_lower<'a>(span: &[&'a str], lower: &[String], out: &mut Vec<(Vec<&'a str>, bool)>) {
+    let is_title = |j: usize| gazetteer::contains(PERSON_TITLES, lower[j].trim_end_matches('.'));
+    let is_org = |j: usize| gazetteer::contains(ORG_WORDS, &lower[j]);
+    let org = (0..span.len()).any(is_org);
     // "American Hasim Rahman": a leading nationality is a place, the rest a name.
-    if span.len() >= 2 && !org && gazetteer::lookup(DEMONYMS, &span[0].to_lowercase()).is_some() {
+    if span.len() >= 2 && !org && gazetteer::lookup(DEMONYMS, &lower[0]).is_some() {
         out.push((vec![span[0]], false));
-        split_titles(span[1..].to_vec(), out);
+        split_titles_lower(&span[1..], &lower[1..], out);
         return;
     }
-    let last_title = span.iter().rposition(|w| is_title(w) || *w == "of");
+    let last_title = (0..span.len()).rposition(|j| is_title(j) || span[j] == "of");
     // Split only when what follows the titles is a name, not an organisation ("Foreign Ministry").
-    let rest_is_org = |t: usize| {
-        span[t + 1..]
-            .iter()
-            .any(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()))
-    };
+    let rest_is_org = |t: usize| (t + 1..span.len()).any(is_org);
     match last_title.filter(|&t| !rest_is_org(t)) {
-        Some(t) if t + 1 < span.len() && span[..=t].iter().any(|w| is_title(w)) => {
+        Some(t) if t + 1 < span.len() && (0..=t).any(is_title) => {
             let rest = span[t + 1..].to_vec();
             // Places and demonyms inside the title part ("U.S.", "Japanese") are entities too,
             // and so is an organisation that precedes the titles ("City Council President ...").
-            if let Some(o) = span[..=t]
-                .iter()
-                .rposition(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()))
-            {
-                if o > 0 || !is_title(span[0]) {
+            if let Some(o) = (0..t + 1).rposition(is_org) {
+                if o > 0 || !is_title(0) {
                     out.push((span[..=o].to_vec(), false));
                 }
             }
             let mut j = 0;
             while j <= t {
                 let w = span[j];
-                let two = (j < t).then(|| format!("{} {}", w, span[j + 1]).to_lowercase());
+                let two = (j < t).then(|| format!("{} {}", lower[j], lower[j + 1]));
                 if two.is_some_and(|k| canonical_place(&k).is_some()) {
                     out.push((span[j..j + 2].to_vec(), false));
                     j += 2;
                     continue;
                 }
-                if canonical_place(&w.to_lowercase()).is_some() {
+                if canonical_place(&lower[j]).is_some() {
                     out.push((vec![w], false));
                 }
                 j += 1;
             }
-            let person = !rest
-                .iter()
-                .any(|w| gazetteer::contains(ORG_WORDS, &w.to_lowercase()));
-            out.push((rest, person));
+            // `rest` holds no organisation word (checked above): a person.
+            out.push((rest, true));
         }
         _ => {
-            if span.iter().all(|w| is_title(w) || *w == "of") {
+            if (0..span.len()).all(|j| is_title(j) || span[j] == "of") {
                 return;
             }
-            out.push((span, false));
+            out.push((span.to_vec(), false));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Small built-in gazetteers used by the model-free entity extractor: places, demonyms, aliases,
 //! person titles and organisation keywords. All keys are lower case.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 pub(crate) const PLACES: &[&str] = &[
