@@ -4,7 +4,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
-pub(crate) const PLACES: &[&str] = &[
+pub(crate) static PLACES: &[&str] = &[
     // Countries and territories.
     "afghanistan",
     "albania",
@@ -410,7 +410,7 @@ pub(crate) const PLACES: &[&str] = &[
 ];
 
 /// Demonyms and adjectives that refer to a place.
-pub(crate) const DEMONYMS: &[(&str, &str)] = &[
+pub(crate) static DEMONYMS: &[(&str, &str)] = &[
     ("american", "united states"),
     ("japanese", "japan"),
     ("chinese", "china"),
@@ -485,7 +485,7 @@ pub(crate) const DEMONYMS: &[(&str, &str)] = &[
 ];
 
 /// Alternative names mapped to one canonical key.
-pub(crate) const ALIASES: &[(&str, &str)] = &[
+pub(crate) static ALIASES: &[(&str, &str)] = &[
     ("us", "united states"),
     ("u.s.", "united states"),
     ("u.s", "united states"),
@@ -515,7 +515,7 @@ pub(crate) const ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Words that introduce a person: titles, roles and honorifics.
-pub(crate) const PERSON_TITLES: &[&str] = &[
+pub(crate) static PERSON_TITLES: &[&str] = &[
     "mr",
     "mrs",
     "ms",
@@ -622,7 +622,7 @@ pub(crate) const PERSON_TITLES: &[&str] = &[
 ];
 
 /// Last words that mark an organisation.
-pub(crate) const ORG_WORDS: &[&str] = &[
+pub(crate) static ORG_WORDS: &[&str] = &[
     "ministry",
     "council",
     "party",
@@ -728,7 +728,7 @@ pub(crate) const ORG_WORDS: &[&str] = &[
 ];
 
 /// Capitalised words that are not entities on their own: weekdays, months and common openers.
-pub(crate) const NOT_ENTITIES: &[&str] = &[
+pub(crate) static NOT_ENTITIES: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",
@@ -840,7 +840,8 @@ pub(crate) const NOT_ENTITIES: &[&str] = &[
     "advertisement",
 ];
 
-/// Word sets of the lists above, for constant-time membership.
+/// Word sets of the lists above, for constant-time membership, found by the list's address (the
+/// lists are statics, so each has one address; a `const` list could be copied and miss its set).
 static SETS: LazyLock<Vec<(usize, HashSet<&'static str>)>> = LazyLock::new(|| {
     [PLACES, PERSON_TITLES, ORG_WORDS, NOT_ENTITIES, PLACE_WORDS]
         .iter()
@@ -873,7 +874,7 @@ pub(crate) fn lookup(
 }
 
 /// Last words that mark a place ("Marlow County", "Calder Valley", "Baker Street").
-pub(crate) const PLACE_WORDS: &[&str] = &[
+pub(crate) static PLACE_WORDS: &[&str] = &[
     "county",
     "city",
     "town",
@@ -916,3 +917,22 @@ pub(crate) const PLACE_WORDS: &[&str] = &[
     "falls",
     "beach",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_is_answered_by_its_hashed_set() {
+        let has_set =
+            |l: &'static [&'static str]| SETS.iter().any(|(p, _)| *p == l.as_ptr() as usize);
+        for list in [PLACES, PERSON_TITLES, ORG_WORDS, NOT_ENTITIES, PLACE_WORDS] {
+            assert!(has_set(list), "{:?}…", &list[..2]);
+        }
+        let has_map = |l: &'static [(&'static str, &'static str)]| {
+            MAPS.iter().any(|(p, _)| *p == l.as_ptr() as usize)
+        };
+        assert!(has_map(DEMONYMS) && has_map(ALIASES));
+        assert!(contains(ORG_WORDS, "ministry") && !contains(ORG_WORDS, "kishida"));
+    }
+}
