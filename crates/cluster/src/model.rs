@@ -193,16 +193,31 @@ impl Model {
     }
 
     /// Sublinear TF × IDF, L2-normalised; ids no observed document contained are dropped.
-    fn tfidf(vocab: &Vocab, counts: &SparseVec) -> SparseVec {
+    /// `base` holds sorted ids with their IDF (`None` for unobserved ids), looked up by a merge walk
+    /// since `counts`' ids are sorted too; an id missing from `base` is looked up in `vocab`.
+    fn tfidf(vocab: &Vocab, counts: &SparseVec, base: &[(u32, Option<f32>)]) -> SparseVec {
+        let mut j = 0;
         let v: Vec<(u32, f32)> = counts
             .0
             .iter()
             .filter_map(|&(id, tf)| {
-                let df = vocab.df(id);
-                (df > 0).then(|| (id, (1.0 + tf.ln()) * vocab.idf(id)))
+                while j < base.len() && base[j].0 < id {
+                    j += 1;
+                }
+                let idf = match base.get(j) {
+                    Some(&(b, idf)) if b == id => idf,
+                    _ => Self::idf_if_seen(vocab, id),
+                };
+                let tf = if tf == 1.0 { 1.0 } else { 1.0 + tf.ln() };
+                idf.map(|idf| (id, tf * idf))
             })
             .collect();
         SparseVec(v).normalized()
+    }
+
+    /// The IDF of an id, `None` when no observed document contained it.
+    fn idf_if_seen(vocab: &Vocab, id: u32) -> Option<f32> {
+        (vocab.df(id) > 0).then(|| vocab.idf(id))
     }
 
     /// Vectorises a document with the current document frequencies. Terms never observed are
@@ -224,14 +239,22 @@ impl Model {
                 .normalized();
         let entities =
             SparseVec::from_pairs(ent.into_iter().map(|e| (e.0, e.1)).collect()).normalized();
+        // Every other field's ids are among the body's (title and body terms): one IDF lookup
+        // per distinct term.
+        let idf: Vec<(u32, Option<f32>)> = p
+            .body
+            .0
+            .iter()
+            .map(|&(id, _)| (id, Self::idf_if_seen(&self.terms, id)))
+            .collect();
         DocVector {
-            body: Self::tfidf(&self.terms, &p.body),
-            head: Self::tfidf(&self.terms, &p.head),
+            body: Self::tfidf(&self.terms, &p.body, &idf),
+            head: Self::tfidf(&self.terms, &p.head, &idf),
             entities,
-            plain: Self::tfidf(&self.terms, &p.plain),
-            head_plain: Self::tfidf(&self.terms, &p.head_plain),
+            plain: Self::tfidf(&self.terms, &p.plain, &idf),
+            head_plain: Self::tfidf(&self.terms, &p.head_plain, &idf),
             persons,
-            numbers: Self::tfidf(&self.terms, &p.numbers),
+            numbers: Self::tfidf(&self.terms, &p.numbers, &idf),
             published,
             years: p.years.clone(),
             lang: p.lang.clone(),

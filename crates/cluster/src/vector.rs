@@ -93,25 +93,53 @@ impl SparseVec {
         }
     }
 
-    /// `self += scale * other`.
+    /// `self += scale * other`. In place: ids already present are updated where they stand; new
+    /// ids are merged in from the back, so nothing is reallocated beyond the grown length.
     pub fn add_scaled(&mut self, other: &SparseVec, scale: f32) {
-        let mut out = Vec::with_capacity(self.0.len() + other.0.len());
-        let (a, b) = (&self.0, &other.0);
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            if j == b.len() || (i < a.len() && a[i].0 < b[j].0) {
-                out.push(a[i]);
-                i += 1;
-            } else if i == a.len() || b[j].0 < a[i].0 {
-                out.push((b[j].0, b[j].1 * scale));
-                j += 1;
+        let b = &other.0;
+        let new = {
+            let a = &self.0;
+            let (mut i, mut n) = (0, 0);
+            for &(id, _) in b {
+                while i < a.len() && a[i].0 < id {
+                    i += 1;
+                }
+                if a.get(i).is_none_or(|p| p.0 != id) {
+                    n += 1;
+                }
+            }
+            n
+        };
+        let a = &mut self.0;
+        if new == 0 {
+            let mut i = 0;
+            for &(id, w) in b {
+                while a[i].0 < id {
+                    i += 1;
+                }
+                a[i].1 += w * scale;
+            }
+            return;
+        }
+        let (mut i, mut j) = (a.len(), b.len());
+        a.resize(a.len() + new, (0, 0.0));
+        let mut k = a.len();
+        // Invariant: a[k..] is the merged tail; a[..i] the unmerged part of the old vector.
+        while j > 0 {
+            k -= 1;
+            let (id, w) = b[j - 1];
+            if i > 0 && a[i - 1].0 > id {
+                a[k] = a[i - 1];
+                i -= 1;
+            } else if i > 0 && a[i - 1].0 == id {
+                a[k] = (id, a[i - 1].1 + w * scale);
+                i -= 1;
+                j -= 1;
             } else {
-                out.push((a[i].0, a[i].1 + b[j].1 * scale));
-                i += 1;
-                j += 1;
+                a[k] = (id, w * scale);
+                j -= 1;
             }
         }
-        self.0 = out;
     }
 
     /// Keeps the `k` largest weights (ties by id), sorted by id again.
@@ -247,7 +275,39 @@ mod tests {
         assert!((v.idf(x) - 1.0).abs() < 1e-6);
     }
 
+    /// The merge `add_scaled` replaced: a new vector, one pass.
+    fn add_scaled_naive(a: &SparseVec, b: &SparseVec, scale: f32) -> Vec<(u32, f32)> {
+        let mut out = Vec::new();
+        let (a, b) = (&a.0, &b.0);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if j == b.len() || (i < a.len() && a[i].0 < b[j].0) {
+                out.push(a[i]);
+                i += 1;
+            } else if i == a.len() || b[j].0 < a[i].0 {
+                out.push((b[j].0, b[j].1 * scale));
+                j += 1;
+            } else {
+                out.push((a[i].0, a[i].1 + b[j].1 * scale));
+                i += 1;
+                j += 1;
+            }
+        }
+        out
+    }
+
     proptest::proptest! {
+        #[test]
+        fn add_scaled_in_place_equals_a_merge(a in proptest::collection::vec((0u32..60, 0.0f32..10.0), 0..40),
+                                              b in proptest::collection::vec((0u32..60, 0.0f32..10.0), 0..40),
+                                              scale in -2.0f32..2.0) {
+            let (a, b) = (SparseVec::from_pairs(a), SparseVec::from_pairs(b));
+            let expected = add_scaled_naive(&a, &b, scale);
+            let mut got = a.clone();
+            got.add_scaled(&b, scale);
+            proptest::prop_assert_eq!(got.0, expected);
+        }
+
         #[test]
         fn cosine_is_symmetric_and_bounded(a in proptest::collection::vec((0u32..50, 0.0f32..10.0), 0..20),
                                            b in proptest::collection::vec((0u32..50, 0.0f32..10.0), 0..20)) {
