@@ -244,11 +244,17 @@ fn spans<'a>(
         let mut first_initial = words[start].initial;
         while let Some(first) = span.first() {
             let lower = first.to_lowercase();
+            // "New Zealand", "South Africa": a known place of two words keeps its first word.
+            let starts_place = span.get(1).is_some_and(|second| {
+                canonical_place(&format!("{lower} {}", second.to_lowercase())).is_some()
+            });
             let common = !is_acronym(first)
+                && !starts_place
                 && (analyzer.is_stop(&lower)
                     || gazetteer::contains(NOT_ENTITIES, &lower)
                     || is_age(&lower));
             let unproven = first_initial
+                && !starts_place
                 && !cap_mid.contains(first)
                 && !is_acronym(first)
                 && !PLACE_SET.contains(lower.as_str())
@@ -284,7 +290,13 @@ fn split_titles<'a>(span: Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, bool)>) {
 }
 
 fn split_titles_lower<'a>(span: &[&'a str], lower: &[String], out: &mut Vec<(Vec<&'a str>, bool)>) {
-    let is_title = |j: usize| gazetteer::contains(PERSON_TITLES, lower[j].trim_end_matches('.'));
+    // "New" in "New Zealand" opens a place, not a title ("new coach").
+    let starts_place = |j: usize| {
+        j + 1 < span.len() && canonical_place(&format!("{} {}", lower[j], lower[j + 1])).is_some()
+    };
+    let is_title = |j: usize| {
+        gazetteer::contains(PERSON_TITLES, lower[j].trim_end_matches('.')) && !starts_place(j)
+    };
     let is_org = |j: usize| gazetteer::contains(ORG_WORDS, &lower[j]);
     let org = (0..span.len()).any(is_org);
     // "American Hasim Rahman": a leading nationality is a place, the rest a name.
@@ -549,6 +561,22 @@ mod tests {
         assert_eq!(find(&e, "foreign ministry").unwrap().kind, EntityKind::Org);
         assert!(find(&e, "in").is_none() && find(&e, "the").is_none());
         assert!(kishida.match_keys().any(|k| k == "kishida"));
+    }
+
+    #[test]
+    fn a_two_word_place_opening_a_sentence_keeps_its_first_word() {
+        let e = ents(
+            None,
+            "New Zealand police said a climber fell on Sunday. The new route was closed. \
+             South Africa sent a team. The south face is steep.",
+        );
+        assert_eq!(
+            find(&e, "new zealand").map(|x| x.kind),
+            Some(EntityKind::Place),
+            "{e:?}"
+        );
+        assert!(find(&e, "zealand").is_none(), "{e:?}");
+        assert!(find(&e, "south africa").is_some(), "{e:?}");
     }
 
     #[test]
