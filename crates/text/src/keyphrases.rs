@@ -43,21 +43,9 @@ pub fn keyphrases(text: &str, analyzer: &Analyzer, k: usize) -> Vec<String> {
         )
     }) {
         let mut current: Vec<String> = Vec::new();
-        // The words of `tokens::words`, lower-cased into one buffer: only content words are kept.
-        let mut w = String::new();
-        for raw in chunk.split(|c: char| !c.is_alphanumeric()) {
-            if raw.is_empty() {
-                continue;
-            }
-            w.clear();
-            if raw.is_ascii() {
-                w.push_str(raw);
-                w.make_ascii_lowercase();
-            } else {
-                w.push_str(&raw.to_lowercase());
-            }
+        for w in crate::tokens::words(chunk) {
             if analyzer.is_content(&w) && !w.chars().all(|c| c.is_ascii_digit()) {
-                current.push(w.clone());
+                current.push(w);
             } else if !current.is_empty() {
                 phrases.push(std::mem::take(&mut current));
             }
