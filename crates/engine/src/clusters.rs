@@ -1,6 +1,6 @@
 //! Clustering jobs: run the online clusterer over a corpus, and evaluate it against gold labels.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -327,7 +327,19 @@ pub fn label<'a>(members: impl Iterator<Item = &'a Features>) -> String {
     let mut phrases: Vec<(&str, usize)> = phrases.into_iter().collect();
     phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let mut parts: Vec<&str> = ents.iter().take(3).map(|(_, (_, n))| *n).collect();
-    parts.extend(phrases.iter().take(2).map(|(p, _)| *p));
+    // A keyphrase whose words all belong to the names shown ("lohan" beside "Lindsay Lohan") says
+    // nothing new: the next one is shown instead.
+    let named: HashSet<String> = parts
+        .iter()
+        .flat_map(|n| storyline_text::tokens::words(n))
+        .collect();
+    parts.extend(
+        phrases
+            .iter()
+            .filter(|(p, _)| !p.split(' ').all(|w| named.contains(w)))
+            .take(2)
+            .map(|(p, _)| *p),
+    );
     parts.join(" · ")
 }
 
@@ -401,4 +413,45 @@ pub fn eval_clusters(
         unlabelled,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storyline_text::Entity;
+
+    fn member(entities: &[(&str, EntityKind)], phrases: &[&str]) -> Features {
+        let entities: Vec<Entity> = entities
+            .iter()
+            .map(|&(name, kind)| Entity {
+                name: name.to_string(),
+                key: name.to_lowercase(),
+                kind,
+                count: 1,
+            })
+            .collect();
+        let phrases: Vec<String> = phrases.iter().map(|p| p.to_string()).collect();
+        label_inputs(&entities, &phrases)
+    }
+
+    #[test]
+    fn labels_skip_keyphrases_that_repeat_the_names_shown() {
+        let m = [
+            member(
+                &[
+                    ("Lindsay Lohan", EntityKind::Person),
+                    ("Betty Ford Center", EntityKind::Org),
+                ],
+                &["betty ford center", "lohan", "court ordered rehab"],
+            ),
+            member(
+                &[("Lindsay Lohan", EntityKind::Person)],
+                &["lohan", "probation violation", "court ordered rehab"],
+            ),
+        ];
+        assert_eq!(
+            label(m.iter()),
+            "Lindsay Lohan · Betty Ford Center · court ordered rehab · probation violation"
+        );
+    }
 }
