@@ -580,6 +580,26 @@ mod tests {
     }
 
     #[test]
+    fn ap_state_abbreviations_are_the_states() {
+        let e = ents(
+            None,
+            "LOS ANGELES, Calif. - Lindsay Lohan checked into a clinic in Palm Springs, Calif., on \
+             Thursday. Her lawyer flew in from Trenton, N.J., the same day.",
+        );
+        let ca = find(&e, "california").expect("california");
+        assert_eq!(
+            (ca.kind, ca.name.as_str()),
+            (EntityKind::Place, "California"),
+            "{e:?}"
+        );
+        assert_eq!(ca.count, 2, "{e:?}");
+        assert!(
+            find(&e, "new jersey").is_some() && find(&e, "calif").is_none(),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn a_leading_age_is_not_part_of_the_name() {
         let e = ents(
             None,
