@@ -245,23 +245,24 @@ fn spans<'a>(
         while let Some(first) = span.first() {
             let lower = first.to_lowercase();
             // "New Zealand", "South Africa": a known place of two words keeps its first word.
-            let starts_place = span.get(1).is_some_and(|second| {
-                canonical_place(&format!("{lower} {}", second.to_lowercase())).is_some()
-            });
+            let starts_place = || {
+                span.get(1)
+                    .is_some_and(|second| is_place_pair(&lower, &second.to_lowercase()))
+            };
             let common = !is_acronym(first)
-                && !starts_place
                 && (analyzer.is_stop(&lower)
                     || gazetteer::contains(NOT_ENTITIES, &lower)
-                    || is_age(&lower));
+                    || is_age(&lower))
+                && !starts_place();
             let unproven = first_initial
-                && !starts_place
                 && !cap_mid.contains(first)
                 && !is_acronym(first)
                 && !PLACE_SET.contains(lower.as_str())
                 && gazetteer::lookup(DEMONYMS, &lower).is_none()
                 && (lower_seen.contains(lower.as_str())
                     || span.len() == 1
-                    || analyzer.is_stop(&lower));
+                    || analyzer.is_stop(&lower))
+                && !starts_place();
             if common || unproven {
                 span.remove(0);
                 first_initial = false;
@@ -291,9 +292,7 @@ fn split_titles<'a>(span: Vec<&'a str>, out: &mut Vec<(Vec<&'a str>, bool)>) {
 
 fn split_titles_lower<'a>(span: &[&'a str], lower: &[String], out: &mut Vec<(Vec<&'a str>, bool)>) {
     // "New" in "New Zealand" opens a place, not a title ("new coach").
-    let starts_place = |j: usize| {
-        j + 1 < span.len() && canonical_place(&format!("{} {}", lower[j], lower[j + 1])).is_some()
-    };
+    let starts_place = |j: usize| j + 1 < span.len() && is_place_pair(&lower[j], &lower[j + 1]);
     let is_title = |j: usize| {
         gazetteer::contains(PERSON_TITLES, lower[j].trim_end_matches('.')) && !starts_place(j)
     };
@@ -321,8 +320,7 @@ fn split_titles_lower<'a>(span: &[&'a str], lower: &[String], out: &mut Vec<(Vec
             let mut j = 0;
             while j <= t {
                 let w = span[j];
-                let two = (j < t).then(|| format!("{} {}", lower[j], lower[j + 1]));
-                if two.is_some_and(|k| canonical_place(&k).is_some()) {
+                if j < t && starts_place(j) {
                     out.push((span[j..j + 2].to_vec(), false));
                     j += 2;
                     continue;
@@ -342,6 +340,11 @@ fn split_titles_lower<'a>(span: &[&'a str], lower: &[String], out: &mut Vec<(Vec
             out.push((span.to_vec(), false));
         }
     }
+}
+
+/// True when two lower-case words are a known place together ("new" "zealand").
+fn is_place_pair(first: &str, second: &str) -> bool {
+    canonical_place(&format!("{first} {second}")).is_some()
 }
 
 /// The canonical place key for a surface form, through aliases, demonyms and the gazetteer.
