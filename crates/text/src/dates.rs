@@ -58,8 +58,15 @@ static URL_MONTH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)/((?:19|20)\d\d)/([a-z]{3,9})/(\d{1,2})(?:/|$)").unwrap());
 
 /// Finds a date in a URL path such as `/2024/03/17/`, `/2024-03-17-`, `/20240317/` or `/2013/may/03/`.
+/// A listing page (a file name with "archive" in it, as Blogger's `2005_05_01_archive.html`) has
+/// none: its date opens the period it lists, not the day a post was published.
 pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let file = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if file.to_ascii_lowercase().contains("archive") {
+        return None;
+    }
     if let Some(c) = URL_MONTH.captures(path) {
         if let Some(m) = month_number(&c[2]) {
             return valid(c[1].parse().ok()?, m, c[3].parse().ok()?);
@@ -218,6 +225,14 @@ mod tests {
             ("https://x.com/a/20191105/story", Some("2019-11-05")),
             ("https://x.com/world/asia/story-123456", None),
             ("https://x.com/2024/13/45/bad", None),
+            (
+                "http://nbasource.blogspot.com/2005_05_01_archive.html",
+                None,
+            ),
+            (
+                "https://x.com/archive/2024/03/17/port-strike",
+                Some("2024-03-17"),
+            ),
         ];
         for (url, want) in cases {
             assert_eq!(ymd(date_from_url(url)).as_deref(), want, "{url}");
