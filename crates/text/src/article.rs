@@ -124,7 +124,10 @@ impl RawArticle {
                 .as_deref()
                 .and_then(dates::parse_date)
                 .or_else(|| url.as_deref().and_then(dates::date_from_url))
-                .or_else(|| dates::date_from_text(&body)),
+                .or_else(|| {
+                    let hint = url.as_deref().and_then(dates::month_from_url);
+                    dates::date_from_text_near(&body, hint)
+                }),
         };
         let lang = lang_field
             .or(html_lang)

@@ -80,7 +80,7 @@ pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
 
 static WRITTEN_MDY: LazyLock<WordRegex> = LazyLock::new(|| {
     WordRegex::new(
-        r"(?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b",
+        r"(?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+| - )((?:19|20)\d\d)\b",
     )
 });
 static WRITTEN_DMY: LazyLock<WordRegex> = LazyLock::new(|| {
@@ -90,6 +90,16 @@ static WRITTEN_DMY: LazyLock<WordRegex> = LazyLock::new(|| {
 });
 static ISO_IN_TEXT: LazyLock<WordRegex> =
     LazyLock::new(|| WordRegex::new(r"\b((?:19|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b"));
+// Numeric datelines of web pages, separators optionally spaced ("14 / 09 / 2013"): month first
+// with slashes unless the first number cannot be a month, day first with dots, year first with
+// either or with spaced dashes.
+static NUMERIC_SLASH: LazyLock<WordRegex> =
+    LazyLock::new(|| WordRegex::new(r"\b(\d{1,2}) ?/ ?(\d{1,2}) ?/ ?(\d{4}|\d{2})\b"));
+static NUMERIC_DOT: LazyLock<WordRegex> =
+    LazyLock::new(|| WordRegex::new(r"\b(\d{1,2})\. ?(\d{1,2})\. ?((?:19|20)\d\d)\b"));
+static NUMERIC_YMD: LazyLock<WordRegex> = LazyLock::new(|| {
+    WordRegex::new(r"\b((?:19|20)\d\d)(?:\. ?| ?/ ?| - )(\d{1,2})(?:\. ?| ?/ ?| - )(\d{1,2})\b")
+});
 
 fn written_date(s: &str) -> Option<DateTime<Utc>> {
     if let Some(c) = WRITTEN_MDY.captures(s) {
@@ -107,6 +117,12 @@ fn written_date(s: &str) -> Option<DateTime<Utc>> {
 /// sentence ("born on April 22, 1923", "since March 2008"): a date right after a preposition is
 /// skipped.
 pub fn date_from_text(text: &str) -> Option<DateTime<Utc>> {
+    date_from_text_near(text, None)
+}
+
+/// [`date_from_text`] with the year and month the page is known to be from (its URL's, see
+/// [`month_from_url`]), which decides how a numeric date such as "11/09/2010" reads.
+pub fn date_from_text_near(text: &str, hint: Option<(i32, u32)>) -> Option<DateTime<Utc>> {
     let mut end = text.len().min(400);
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -124,11 +140,54 @@ pub fn date_from_text(text: &str) -> Option<DateTime<Utc>> {
     for c in ISO_IN_TEXT.captures_iter(head) {
         found.push((at(&c), ymd(&c[1], c[2].parse().ok(), &c[3])));
     }
+    for c in NUMERIC_YMD.captures_iter(head) {
+        found.push((at(&c), ymd(&c[1], c[2].parse().ok(), &c[3])));
+    }
+    for c in NUMERIC_DOT.captures_iter(head) {
+        found.push((at(&c), ymd(&c[3], c[2].parse().ok(), &c[1])));
+    }
+    for c in NUMERIC_SLASH.captures_iter(head) {
+        found.push((at(&c), slash_date(&c[1], &c[2], &c[3], hint)));
+    }
     found.sort_by_key(|&(at, _)| at);
     found
         .into_iter()
         .filter(|&(at, _)| !after_preposition(&head[..at]))
         .find_map(|(_, d)| d)
+}
+
+/// `a/b/y`: month first (the US order, as dateutil's default) unless `a` cannot be a month.
+/// A two-digit year is 20yy below 70, else 19yy.
+fn slash_date(a: &str, b: &str, y: &str, hint: Option<(i32, u32)>) -> Option<DateTime<Utc>> {
+    let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    let mut y: i32 = y.parse().ok()?;
+    if y < 100 {
+        y += if y < 70 { 2000 } else { 1900 };
+    }
+    if a <= 12 && b <= 12 && a != b {
+        return match hint {
+            Some((hy, hm)) if hy == y && hm == a => valid(y, a, b),
+            Some((hy, hm)) if hy == y && hm == b => valid(y, b, a),
+            Some(_) => None,
+            None => valid(y, a, b),
+        };
+    }
+    if a > 12 {
+        valid(y, b, a)
+    } else {
+        valid(y, a, b)
+    }
+}
+
+static URL_YEAR_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[/_\-]((?:19|20)\d\d)[/_\-](0[1-9]|1[0-2])(?:[/_\-]|$)").unwrap()
+});
+
+/// The year and month of a URL path such as `/2010/09/story.html` (also when it has no day).
+pub fn month_from_url(url: &str) -> Option<(i32, u32)> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let c = URL_YEAR_MONTH.captures(path)?;
+    Some((c[1].parse().ok()?, c[2].parse().ok()?))
 }
 
 /// True when the last word of `before`, on the same line, introduces a date inside a sentence.
@@ -142,12 +201,16 @@ fn after_preposition(before: &str) -> bool {
         "on", "in", "since", "until", "till", "from", "by", "before", "after", "of", "between",
         "and", "to", "through", "born",
     ];
-    let word = before
+    // "Article posted on …", "Last updated on …": a stamp, not a sentence.
+    const STAMPS: [&str; 5] = ["posted", "published", "updated", "modified", "dated"];
+    let mut words = before
         .trim_end()
         .rsplit(|c: char| !c.is_alphabetic())
-        .next()
-        .unwrap_or("");
+        .filter(|w| !w.is_empty());
+    let word = words.next().unwrap_or("");
+    let prev = words.next().unwrap_or("");
     PROSE.iter().any(|p| word.eq_ignore_ascii_case(p))
+        && !STAMPS.iter().any(|p| prev.eq_ignore_ascii_case(p))
 }
 
 fn month_number(name: &str) -> Option<u32> {
@@ -237,6 +300,56 @@ mod tests {
         for (url, want) in cases {
             assert_eq!(ymd(date_from_url(url)).as_deref(), want, "{url}");
         }
+    }
+
+    #[test]
+    fn numeric_datelines() {
+        let cases = [
+            (
+                "Climber dead\nLast updated 13: 26 14 / 09 / 2013\nA man",
+                Some("2013-09-14"),
+            ),
+            (
+                "Red Sox extend offer 12 / 16 / 08 1: 30 AM EST",
+                Some("2008-12-16"),
+            ),
+            (
+                "Ellen to host\n8: 13 AM PDT 8 / 2 / 2013\nShe will",
+                Some("2013-08-02"),
+            ),
+            (
+                "Article posted on 08. 07. 2012\nKlitschko stops Thompson",
+                Some("2012-07-08"),
+            ),
+            ("Published: 2012. 08. 08 09: 01 AM", Some("2012-08-08")),
+            ("published: 2012 - 04 - 04 11: 47: 35", Some("2012-04-04")),
+            ("Sunday, November 27 - 2005 at 16: 12", Some("2005-11-27")),
+            ("Updated 09/14/2013 01:03 PM", Some("2013-09-14")),
+            ("The score was 3/4 and then 12/31", None),
+            ("Won 24 / 13 / 2013", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(ymd(date_from_text(text)).as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_url_month_decides_how_a_numeric_date_reads() {
+        let text = "11 / 09 / 2010\nKraft shooting: worker charged";
+        assert_eq!(ymd(date_from_text(text)).as_deref(), Some("2010-11-09"));
+        let hint = month_from_url("http://x.blogspot.com/2010/09/kraft-shooting.html");
+        assert_eq!(hint, Some((2010, 9)));
+        assert_eq!(
+            ymd(date_from_text_near(text, hint)).as_deref(),
+            Some("2010-09-11")
+        );
+        // A page from neither month: the date is not trusted.
+        assert_eq!(date_from_text_near(text, Some((2010, 3))), None);
+        // Unambiguous dates ignore the hint.
+        assert_eq!(
+            ymd(date_from_text_near("14/09/2013 Climber", Some((2010, 3)))).as_deref(),
+            Some("2013-09-14")
+        );
     }
 
     #[test]
