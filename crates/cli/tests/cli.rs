@@ -333,6 +333,10 @@ fn eval_clusters_reports_all_metrics_on_ecbplus_dev() {
         "ecbplus-dev event B3 F1 {:.4}",
         v["b3_f1"].as_f64().unwrap()
     );
-    assert!(v["b3_f1"].as_f64().unwrap() > 0.8);
+    // Issue C's acceptance bar (streaming, one configuration for every dataset).
+    assert!(
+        v["b3_f1"].as_f64().unwrap() >= 0.92,
+        "ECB+ dev event B3 F1 below issue C's 0.92: {v}"
+    );
     assert!(start.elapsed().as_secs() < 60);
 }
