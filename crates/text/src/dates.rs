@@ -115,7 +115,7 @@ fn written_date(s: &str) -> Option<DateTime<Utc>> {
 /// By default, only the first 400 bytes of the text are searched: a dateline or a date under the
 /// headline. Dates deeper in the body usually refer to other events, and so do dates inside a
 /// sentence ("born on April 22, 1923", "since March 2008"): a date right after a preposition is
-/// skipped.
+/// skipped, and so is one right after an article ("the March 11, 2005, incident").
 pub fn date_from_text(text: &str) -> Option<DateTime<Utc>> {
     date_from_text_near(text, None)
 }
@@ -197,9 +197,9 @@ fn after_preposition(before: &str) -> bool {
     if before.split_whitespace().count() <= 2 {
         return false;
     }
-    const PROSE: [&str; 15] = [
+    const PROSE: [&str; 17] = [
         "on", "in", "since", "until", "till", "from", "by", "before", "after", "of", "between",
-        "and", "to", "through", "born",
+        "and", "to", "through", "born", "the", "a",
     ];
     // "Article posted on …", "Last updated on …": a stamp, not a sentence.
     const STAMPS: [&str; 5] = ["posted", "published", "updated", "modified", "dated"];
@@ -380,6 +380,11 @@ mod tests {
         assert_eq!(ymd(date_from_text(dateline)).as_deref(), Some("2013-09-16"));
         let posted = "Pirate vessels interdicted\nPosted on November 15, 2011 6: 07 PM\nThe ship";
         assert_eq!(ymd(date_from_text(posted)).as_deref(), Some("2011-11-15"));
+        let attributive =
+            "Nichols was sentenced for the March 11, 2005, incident at the courthouse.";
+        assert_eq!(date_from_text(attributive), None);
+        let stamp = "Article posted on 08. 07. 2012\nKlitschko stops Thompson";
+        assert_eq!(ymd(date_from_text(stamp)).as_deref(), Some("2012-07-08"));
     }
 
     #[test]
