@@ -385,6 +385,34 @@ mod tests {
         assert_eq!(date_from_text(attributive), None);
     }
 
+    proptest::proptest! {
+        /// Every numeric form of a date reads back as that date when its order is unambiguous
+        /// (the day is above 12, or day and month are equal), whatever the spacing.
+        #[test]
+        fn unambiguous_numeric_dates_read_back(
+            y in 1990i32..2040,
+            m in 1u32..=12,
+            d in 1u32..=28,
+            spaced in proptest::bool::ANY,
+        ) {
+            proptest::prop_assume!(d > 12 || d == m);
+            let want = format!("{y:04}-{m:02}-{d:02}");
+            let sep = |c: &str| if spaced { format!(" {c} ") } else { c.to_string() };
+            let (sl, dash) = (sep("/"), sep("-"));
+            let dot = if spaced { ". " } else { "." };
+            for text in [
+                format!("Posted {m}{sl}{d}{sl}{y} 10:00"),
+                format!("Posted {d}{sl}{m:02}{sl}{y} 10:00"),
+                format!("Posted {d:02}{dot}{m:02}{dot}{y}"),
+                format!("Posted {y}{dot}{m:02}{dot}{d:02}"),
+                format!("Posted {y}{dash}{m:02}{dash}{d:02}"),
+            ] {
+                let got = ymd(date_from_text(&text));
+                proptest::prop_assert_eq!(got.as_deref(), Some(want.as_str()), "{}", text);
+            }
+        }
+    }
+
     #[test]
     fn years() {
         assert_eq!(
