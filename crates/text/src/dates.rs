@@ -61,8 +61,7 @@ static URL_MONTH: LazyLock<Regex> =
 /// A listing page (a file name with "archive" in it, as Blogger's `2005_05_01_archive.html`) has
 /// none: its date opens the period it lists, not the day a post was published.
 pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
-    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let path = url_path(url);
     let file = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     if file.to_ascii_lowercase().contains("archive") {
         return None;
@@ -76,6 +75,12 @@ pub fn date_from_url(url: &str) -> Option<DateTime<Utc>> {
     let month = c.get(2).or_else(|| c.get(4))?.as_str().parse().ok()?;
     let day = c.get(3).or_else(|| c.get(5))?.as_str().parse().ok()?;
     valid(c[1].parse().ok()?, month, day)
+}
+
+/// A URL without its scheme, query and fragment.
+fn url_path(url: &str) -> &str {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 static WRITTEN_MDY: LazyLock<WordRegex> = LazyLock::new(|| {
@@ -92,13 +97,13 @@ static ISO_IN_TEXT: LazyLock<WordRegex> =
     LazyLock::new(|| WordRegex::new(r"\b((?:19|20)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b"));
 // Numeric datelines of web pages, separators optionally spaced ("14 / 09 / 2013"): month first
 // with slashes unless the first number cannot be a month, day first with dots, year first with
-// either or with spaced dashes.
+// either or with dashes (ISO dates included).
 static NUMERIC_SLASH: LazyLock<WordRegex> =
     LazyLock::new(|| WordRegex::new(r"\b(\d{1,2}) ?/ ?(\d{1,2}) ?/ ?(\d{4}|\d{2})\b"));
 static NUMERIC_DOT: LazyLock<WordRegex> =
     LazyLock::new(|| WordRegex::new(r"\b(\d{1,2})\. ?(\d{1,2})\. ?((?:19|20)\d\d)\b"));
 static NUMERIC_YMD: LazyLock<WordRegex> = LazyLock::new(|| {
-    WordRegex::new(r"\b((?:19|20)\d\d)(?:\. ?| ?/ ?| - )(\d{1,2})(?:\. ?| ?/ ?| - )(\d{1,2})\b")
+    WordRegex::new(r"\b((?:19|20)\d\d)(?:\. ?| ?/ ?| - |-)(\d{1,2})(?:\. ?| ?/ ?| - |-)(\d{1,2})\b")
 });
 
 fn written_date(s: &str) -> Option<DateTime<Utc>> {
@@ -137,9 +142,6 @@ pub fn date_from_text_near(text: &str, hint: Option<(i32, u32)>) -> Option<DateT
     for c in WRITTEN_DMY.captures_iter(head) {
         found.push((at(&c), ymd(&c[3], month_number(&c[2]), &c[1])));
     }
-    for c in ISO_IN_TEXT.captures_iter(head) {
-        found.push((at(&c), ymd(&c[1], c[2].parse().ok(), &c[3])));
-    }
     for c in NUMERIC_YMD.captures_iter(head) {
         found.push((at(&c), ymd(&c[1], c[2].parse().ok(), &c[3])));
     }
@@ -164,19 +166,17 @@ fn slash_date(a: &str, b: &str, y: &str, hint: Option<(i32, u32)>) -> Option<Dat
     if y < 100 {
         y += if y < 70 { 2000 } else { 1900 };
     }
-    if a <= 12 && b <= 12 && a != b {
-        return match hint {
-            Some((hy, hm)) if hy == y && hm == a => valid(y, a, b),
-            Some((hy, hm)) if hy == y && hm == b => valid(y, b, a),
-            Some(_) => None,
-            None => valid(y, a, b),
-        };
-    }
-    if a > 12 {
-        valid(y, b, a)
-    } else {
-        valid(y, a, b)
-    }
+    let (month, day) = match hint {
+        // Both readings are dates: the page's month decides, or nothing does.
+        Some(h) if a <= 12 && b <= 12 && a != b => match h {
+            (hy, hm) if hy == y && hm == a => (a, b),
+            (hy, hm) if hy == y && hm == b => (b, a),
+            _ => return None,
+        },
+        _ if a > 12 => (b, a),
+        _ => (a, b),
+    };
+    valid(y, month, day)
 }
 
 static URL_YEAR_MONTH: LazyLock<Regex> = LazyLock::new(|| {
@@ -185,8 +185,7 @@ static URL_YEAR_MONTH: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The year and month of a URL path such as `/2010/09/story.html` (also when it has no day).
 pub fn month_from_url(url: &str) -> Option<(i32, u32)> {
-    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let c = URL_YEAR_MONTH.captures(path)?;
+    let c = URL_YEAR_MONTH.captures(url_path(url))?;
     Some((c[1].parse().ok()?, c[2].parse().ok()?))
 }
 
