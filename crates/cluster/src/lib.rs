@@ -30,7 +30,7 @@ mod similarity;
 pub mod vector;
 
 pub use model::{DocVector, Model, Prepared};
-pub use online::{ClusterConfig, Event, OnlineClusterer, Placement};
+pub use online::{Blocked, ClusterConfig, Event, Judgement, OnlineClusterer, Place, Placement};
 pub use relation::{
     compare, compare_dense, shingle_overlap, Comparison, Reasons, Relation, SharedEntity,
     Thresholds,

@@ -239,6 +239,63 @@ pub struct Placement {
     pub similarity: f32,
 }
 
+/// How [`OnlineClusterer::place`] places an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Place {
+    /// The event the event rule picks ([`OnlineClusterer::judge`]), or a new event.
+    Best,
+    /// This event (or the event it has merged into): a duplicate joins its canonical article's
+    /// event, and replaying stored placements repeats them.
+    Join(u32),
+    /// A new event.
+    New,
+}
+
+/// The rule of the event rule that keeps an article out of a candidate event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Blocked {
+    /// Both name entities, but their entity cosine is below
+    /// [`ClusterConfig::event_min_entities`]: the same kind of story about other actors.
+    Entities,
+    /// Both undated, one article each, and they share their actors far more than what happened
+    /// ([`ClusterConfig::undated_pair_dominance`]).
+    ActorDominance,
+    /// The merge score less the undated margin is below [`ClusterConfig::event_threshold`].
+    Threshold,
+}
+
+/// How the event rule judged one candidate event of an article ([`OnlineClusterer::judge`]).
+/// Candidates outside the event window or span are not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// The candidate event.
+    pub event: u32,
+    /// The merge score against its centroid.
+    pub score: f32,
+    /// Taken off the score when the article's time cannot be compared with some members'
+    /// ([`ClusterConfig::undated_margin`]).
+    pub margin: f32,
+    /// The similarity signals against its centroid.
+    pub signals: Signals,
+    /// The rule that keeps the article out, `None` when it may join.
+    pub blocked: Option<Blocked>,
+}
+
+/// The candidate with the highest net score among those that pass (the first on ties).
+fn best_judged(judged: &[Judgement]) -> Option<(u32, f32)> {
+    judged
+        .iter()
+        .filter(|j| j.blocked.is_none())
+        .map(|j| (j.event, j.score - j.margin))
+        .fold(None, |best: Option<(u32, f32)>, (c, s)| match best {
+            Some((_, b)) if b >= s => best,
+            _ => Some((c, s)),
+        })
+}
+
 /// The online clusterer. Feed articles with [`OnlineClusterer::add`], then read events and
 /// storylines.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -345,63 +402,107 @@ impl OnlineClusterer {
         }
     }
 
-    /// Adds one article (its features and publication time) and returns its event.
+    /// Adds one article (its features and publication time) to the best event under the event
+    /// rule, or to a new event; see [`OnlineClusterer::place`].
     pub fn add(&mut self, f: &Features, published: Option<i64>) -> Placement {
-        self.add_prepared(&Model::prepare(f), published)
+        self.place(&Model::prepare(f), published, None, Place::Best)
     }
 
     /// [`OnlineClusterer::add`] for a document prepared with [`Model::prepare`] (which can run
     /// in parallel ahead of the clusterer).
     pub fn add_prepared(&mut self, p: &Prepared, published: Option<i64>) -> Placement {
-        self.model.observe_prepared(p);
-        let v = self.model.vectorize_prepared(p, published);
-        self.add_vector(v)
+        self.place(p, published, None, Place::Best)
     }
 
-    /// [`OnlineClusterer::add`] with the article's dense embedding (used when
-    /// [`ClusterConfig::dense_calibration`] is set).
-    pub fn add_dense(
+    /// Places one prepared article: the model observes it, it is vectorised with the current
+    /// document frequencies (with its dense embedding, used when
+    /// [`ClusterConfig::dense_calibration`] is set), and it joins the event `how` says.
+    pub fn place(
         &mut self,
         p: &Prepared,
         published: Option<i64>,
         dense: Option<Vec<f32>>,
+        how: Place,
     ) -> Placement {
+        self.place_judged(p, published, dense, how).0
+    }
+
+    /// [`OnlineClusterer::place`] that also returns how the candidate events were judged under
+    /// the event rule (empty unless `how` is [`Place::Best`]): the explanation of the placement.
+    pub fn place_judged(
+        &mut self,
+        p: &Prepared,
+        published: Option<i64>,
+        dense: Option<Vec<f32>>,
+        how: Place,
+    ) -> (Placement, Vec<Judgement>) {
         self.model.observe_prepared(p);
         let mut v = self.model.vectorize_prepared(p, published);
         v.dense = dense;
-        self.add_vector(v)
+        match how {
+            Place::Best => {
+                let judged = self.judge(&v);
+                let best = best_judged(&judged);
+                (self.add_to(v, best), judged)
+            }
+            Place::Join(e) => (self.add_to(v, Some((e, 1.0))), Vec::new()),
+            Place::New => (self.add_to(v, None), Vec::new()),
+        }
     }
 
-    /// Adds an already vectorised article.
+    /// Adds an already vectorised article to the best event under the event rule, or to a new
+    /// event.
     pub fn add_vector(&mut self, v: DocVector) -> Placement {
+        self.place_vector(v, Place::Best)
+    }
+
+    /// Places an already vectorised article (the model is not updated) as `how` says.
+    pub fn place_vector(&mut self, v: DocVector, how: Place) -> Placement {
+        match how {
+            Place::Best => {
+                let best = best_judged(&self.judge(&v));
+                self.add_to(v, best)
+            }
+            Place::Join(e) => self.add_to(v, Some((e, 1.0))),
+            Place::New => self.add_to(v, None),
+        }
+    }
+
+    /// The event rule: every candidate event of `v` (see [`OnlineClusterer::candidates`]) with
+    /// its merge score, the undated margin taken off it, and the rule that keeps it out, if any.
+    /// An article joins the candidate with the highest net score among those that pass.
+    pub fn judge(&self, v: &DocVector) -> Vec<Judgement> {
         let cfg = self.cfg();
-        let best = self
-            .scored_candidates(&v)
+        self.scored_candidates(v)
             .into_iter()
-            .filter(|cand| {
-                v.entities.is_empty()
-                    || self.events[cand.event as usize].norms[2] == 0.0
-                    || cand.features[2] * cand.features[2] >= cfg.event_min_entities
-            })
-            .filter(|cand| {
+            .map(|cand| {
                 let e = &self.events[cand.event as usize];
                 let undated_pair =
                     e.members.len() == 1 && e.last.is_none() && v.published.is_none();
-                !undated_pair
-                    || Signals::from_cosines(&cand.cosines, &v, &e.sum).actor_dominance()
-                        < cfg.undated_pair_dominance
-            })
-            .map(|cand| {
-                let e = &self.events[cand.event as usize];
+                let signals = Signals::from_cosines(&cand.cosines, v, &e.sum);
                 let margin = cfg.undated_margin * e.time_mismatch(v.published.is_some());
-                (cand.event, self.merge_score(&v, &cand) - margin)
+                let score = self.merge_score(v, &cand);
+                let blocked = if !v.entities.is_empty()
+                    && e.norms[2] != 0.0
+                    && cand.features[2] * cand.features[2] < cfg.event_min_entities
+                {
+                    Some(Blocked::Entities)
+                } else if undated_pair && signals.actor_dominance() >= cfg.undated_pair_dominance {
+                    Some(Blocked::ActorDominance)
+                } else if score - margin < cfg.event_threshold {
+                    Some(Blocked::Threshold)
+                } else {
+                    None
+                };
+                Judgement {
+                    event: cand.event,
+                    score,
+                    margin,
+                    signals,
+                    blocked,
+                }
             })
-            .fold(None, |best: Option<(u32, f32)>, (c, s)| match best {
-                Some((_, b)) if b >= s => best,
-                _ => Some((c, s)),
-            })
-            .filter(|(_, s)| *s >= cfg.event_threshold);
-        self.add_to(v, best)
+            .collect()
     }
 
     /// Candidate events for an article (from the posting lists, within the event window) with
@@ -480,7 +581,7 @@ impl OnlineClusterer {
     }
 
     /// Adds an article to a given event (with its merge score), or to a new event when `None`.
-    pub fn add_to(&mut self, v: DocVector, best: Option<(u32, f32)>) -> Placement {
+    fn add_to(&mut self, v: DocVector, best: Option<(u32, f32)>) -> Placement {
         let cfg = self.cfg();
         let idx = self.arrivals;
         self.arrivals += 1;

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use storyline_store::{Op, Store, META_TABLE};
+use storyline_store::{Op, Store, WriteTxn, META_TABLE};
 
 use crate::lsh::{band_keys, optimal_params_equal_weights, BandIndex, MixBuild};
 use crate::minhash::{estimate_jaccard, Permutations};
@@ -173,6 +173,12 @@ pub struct Assignment {
     pub canonical: String,
     /// Whether the normalised text is identical to an earlier document's.
     pub exact: bool,
+    /// The document's own number: its position in insertion order (0-based).
+    #[serde(default)]
+    pub doc: u32,
+    /// The number of the group's canonical member (see `canonical`).
+    #[serde(default)]
+    pub canonical_doc: u32,
 }
 
 /// Counts over the whole index.
@@ -595,13 +601,37 @@ impl DedupIndex {
             })
             .collect();
         let refs: Vec<&Sketch> = sketches.iter().collect();
-        self.insert_impl(&metas, &refs)
+        let mut txn = self.store.begin_write();
+        let out = self.insert_impl(&metas, &refs, &mut txn)?;
+        if let Err(e) = txn.commit(&*self.store) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        Ok(out)
     }
 
     /// [`DedupIndex::insert_batch`] for documents sketched beforehand with this index's
     /// [`DedupIndex::sketcher`] (e.g. on worker threads while the previous batch is inserted).
     /// Sketches made for another configuration are refused ([`Error::InvalidConfig`]).
     pub fn insert_sketched(&mut self, docs: &[SketchedDoc]) -> Result<Vec<Assignment>> {
+        let mut txn = self.store.begin_write();
+        let out = self.insert_sketched_into(docs, &mut txn)?;
+        if let Err(e) = txn.commit(&*self.store) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        Ok(out)
+    }
+
+    /// [`DedupIndex::insert_sketched`] that queues the batch's records into `txn` instead of
+    /// writing them, so they commit atomically with the caller's own records. The index's
+    /// memory already holds the batch when this returns: if `txn` is not committed, reopen
+    /// the index (or call [`DedupIndex::poison`]) before the next insert.
+    pub fn insert_sketched_into(
+        &mut self,
+        docs: &[SketchedDoc],
+        txn: &mut WriteTxn,
+    ) -> Result<Vec<Assignment>> {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
@@ -621,11 +651,22 @@ impl DedupIndex {
             })
             .collect();
         let refs: Vec<&Sketch> = docs.iter().map(|d| &d.sketch).collect();
-        self.insert_impl(&metas, &refs)
+        self.insert_impl(&metas, &refs, txn)
+    }
+
+    /// Marks the index unusable (every later insert fails with [`Error::Poisoned`]): for a
+    /// caller whose transaction holding this index's records failed to commit.
+    pub fn poison(&mut self) {
+        self.poisoned = true;
     }
 
     /// Inserts documents with their sketches (`docs[i]` ↔ `prepared[i]`).
-    fn insert_impl(&mut self, docs: &[Meta<'_>], prepared: &[&Sketch]) -> Result<Vec<Assignment>> {
+    fn insert_impl(
+        &mut self,
+        docs: &[Meta<'_>],
+        prepared: &[&Sketch],
+        txn: &mut WriteTxn,
+    ) -> Result<Vec<Assignment>> {
         let start = self.parent.len() as u32;
         if self.parent.len() + docs.len() >= u32::MAX as usize {
             return Err(Error::TooManyDocuments);
@@ -704,7 +745,7 @@ impl DedupIndex {
 
         // Persist the batch atomically.
         if !new_docs.is_empty() {
-            if let Err(e) = self.persist(docs, prepared, &new_docs, start) {
+            if let Err(e) = self.persist(docs, prepared, &new_docs, start, txn) {
                 self.poisoned = true;
                 return Err(e);
             }
@@ -746,6 +787,8 @@ impl DedupIndex {
                 group: root as u64,
                 canonical,
                 exact,
+                doc: num,
+                canonical_doc: canon,
             });
         }
         Ok(out)
@@ -757,10 +800,8 @@ impl DedupIndex {
         prepared: &[&Sketch],
         new_docs: &[NewDoc],
         start: u32,
+        txn: &mut WriteTxn,
     ) -> Result<()> {
-        let mut nums: Vec<[u8; 4]> = Vec::with_capacity(new_docs.len());
-        let mut recs: Vec<Vec<u8>> = Vec::with_capacity(new_docs.len());
-        let mut sigs: Vec<Vec<u8>> = Vec::with_capacity(new_docs.len());
         for (off, nd) in new_docs.iter().enumerate() {
             let d = &docs[nd.input];
             let p = &prepared[nd.input];
@@ -781,17 +822,15 @@ impl DedupIndex {
                 keys: if in_lsh { p.keys.to_vec() } else { Vec::new() },
                 id: d.id.to_string(),
             };
-            nums.push((start + off as u32).to_be_bytes());
-            recs.push(rec.encode());
-            sigs.push(p.sig.iter().flat_map(|v| v.to_le_bytes()).collect());
+            let num = (start + off as u32).to_be_bytes();
+            txn.put_owned(T_DOC, num.to_vec(), rec.encode());
+            txn.put(T_ID, d.id.as_bytes(), &num);
+            txn.put_owned(
+                T_SIG,
+                num.to_vec(),
+                p.sig.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            );
         }
-        let mut ops = Vec::with_capacity(new_docs.len() * 3);
-        for (off, nd) in new_docs.iter().enumerate() {
-            ops.push(Op::put(T_DOC, &nums[off], &recs[off]));
-            ops.push(Op::put(T_ID, docs[nd.input].id.as_bytes(), &nums[off]));
-            ops.push(Op::put(T_SIG, &nums[off], &sigs[off]));
-        }
-        self.store.write_batch(&ops)?;
         Ok(())
     }
 
@@ -813,6 +852,8 @@ impl DedupIndex {
             group: root as u64,
             canonical: self.load_record(canon)?.id,
             exact: self.is_exact(num),
+            doc: num,
+            canonical_doc: canon,
         }))
     }
 
@@ -854,6 +895,8 @@ impl DedupIndex {
                 group: root as u64,
                 canonical: ids[canon as usize].clone(),
                 exact: self.is_exact(num),
+                doc: num,
+                canonical_doc: canon,
             });
         }
         Ok(out)

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 use storyline_cluster::merge::{MergeModel, FEATURES};
-use storyline_cluster::{ClusterConfig, OnlineClusterer};
+use storyline_cluster::{ClusterConfig, OnlineClusterer, Place};
 use storyline_engine::{read_all, stream_order, JobOptions};
 use storyline_text::{Article, Features};
 
@@ -32,8 +32,11 @@ fn examples(articles: &[&Article], feats: &[&Features], gold: &[&str]) -> Vec<Ex
         for (e, f) in c.candidates(&v) {
             out.push((f, event_gold[e as usize] == gold[i]));
         }
-        let target = event_of_gold.get(gold[i]).map(|&e| (e, 1.0));
-        let p = c.add_to(v, target);
+        let target = match event_of_gold.get(gold[i]) {
+            Some(&e) => Place::Join(e),
+            None => Place::New,
+        };
+        let p = c.place_vector(v, target);
         if p.new_event {
             event_gold.push(gold[i].to_string());
             event_of_gold.insert(gold[i], p.event);

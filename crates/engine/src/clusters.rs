@@ -3,15 +3,18 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use rayon::prelude::*;
+use std::sync::Arc;
+
 use serde::Serialize;
-use storyline_cluster::{ClusterConfig, Model, OnlineClusterer, Prepared};
+use storyline_cluster::ClusterConfig;
 use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
 use storyline_eval::{cluster_scores, ClusterScores};
+use storyline_store::MemStore;
 use storyline_text::ingest::{read_inputs, IngestOptions};
 use storyline_text::{Article, Entity, EntityKind, Features};
 
 use crate::error::{Error, Result};
+use crate::pipeline::{analyse_with, Analysed, Pipeline, PipelineConfig, BATCH};
 
 /// Options shared by the corpus jobs.
 #[derive(Debug, Clone, Default)]
@@ -47,16 +50,28 @@ pub fn read_all(
     Ok((out, skipped))
 }
 
-/// One article's place in the clustering.
+/// One article's place in the clustering: its duplicate group, event and storyline, with their
+/// labels (the same fields as `storyline export` rows).
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleAssignment {
     pub id: String,
     pub event_id: u32,
     pub storyline_id: u32,
+    /// The duplicate group (the arrival number of its first member), as `storyline dedup`
+    /// writes it.
+    pub group: u64,
+    /// The group's canonical article (itself when it has no copies).
+    pub canonical: String,
+    pub event_label: String,
+    pub storyline_label: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// A summary of one event or storyline.
@@ -82,19 +97,12 @@ pub struct Clustering {
     pub storylines: Vec<ClusterSummary>,
 }
 
-/// Processing order: by publication time, articles without a date after dated ones; ties (the
-/// same timestamp, or both undated) by id, then input position. So the result does not depend on
-/// the input order of articles that share a timestamp, unless they also share an id.
+/// Processing order inside one batch: the pipeline's order rule ([`crate::pipeline::stream_order`]):
+/// by publication time, articles without a date after dated ones; ties by id, then position.
 pub fn stream_order(articles: &[Article]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..articles.len()).collect();
-    order.sort_by(|&i, &j| {
-        let key = |k: usize| (articles[k].published.is_none(), articles[k].published);
-        key(i)
-            .cmp(&key(j))
-            .then_with(|| articles[i].id.cmp(&articles[j].id))
-            .then(i.cmp(&j))
-    });
-    order
+    crate::pipeline::stream_order(articles, |a| {
+        (a.published.map(|d| d.timestamp()), a.id.as_str())
+    })
 }
 
 /// The canonical article of each article's duplicate group (exact or near duplicate, word
@@ -136,12 +144,10 @@ pub fn canonical_of(articles: &[Article]) -> Result<Vec<usize>> {
         .collect())
 }
 
-/// Articles analysed per pipeline step of [`cluster_articles`].
-const PIPELINE_CHUNK: usize = 1024;
-
-/// Clusters a corpus into events and storylines with the online clusterer. Duplicates (see
-/// [`canonical_of`]) join the event of their canonical article without being scored, when the
-/// canonical article came first in the stream.
+/// Clusters a corpus into events and storylines through the [`Pipeline`], fed in batches of
+/// [`BATCH`] articles in the given order (the order rule applies inside each batch). Duplicates
+/// join the event of their canonical article without being scored, when the canonical article
+/// came first in the stream.
 pub fn cluster_articles(articles: &[Article], config: ClusterConfig) -> Result<Clustering> {
     cluster_articles_vectors(articles, config, None)
 }
@@ -172,93 +178,150 @@ pub fn cluster_articles_vectors(
     config: ClusterConfig,
     dense: Option<&[Vec<f32>]>,
 ) -> Result<Clustering> {
-    let dense_of = |i: usize| dense.and_then(|d| d.get(i).cloned());
-    let canonical = canonical_of(articles)?;
-    let order = stream_order(articles);
-    let mut clusterer = OnlineClusterer::new(config);
-    let mut event_of: Vec<Option<u32>> = vec![None; articles.len()];
-    let mut features: Vec<Option<Features>> = (0..articles.len()).map(|_| None).collect();
-    // Analysis of the next chunk (in parallel) overlaps clustering of the current one.
-    let chunks: Vec<&[usize]> = order.chunks(PIPELINE_CHUNK).collect();
-    // Only the label inputs of each article's features are kept past its vectorisation.
-    let analyse = |chunk: &[usize]| -> Vec<(Features, Prepared)> {
-        chunk
-            .par_iter()
-            .map(|&i| {
-                let f = Features::of(&articles[i]);
-                let p = Model::prepare(&f);
-                (label_inputs(&f.entities, &f.keyphrases), p)
-            })
-            .collect()
+    let mut run = ClusterRun::new(PipelineConfig::default().cluster(config))?;
+    let chunks: Vec<(usize, &[Article])> = articles
+        .chunks(BATCH)
+        .enumerate()
+        .map(|(k, c)| (k * BATCH, c))
+        .collect();
+    let dense_of = |off: usize, len: usize| dense.map(|d| d[off..off + len].to_vec());
+    let sketcher = run.pipeline.sketcher();
+    let analyse = |(off, chunk): (usize, &[Article])| {
+        analyse_with(&sketcher, chunk.to_vec(), dense_of(off, chunk.len()))
     };
-    let mut pending = chunks.first().map(|c| analyse(c)).unwrap_or_default();
-    for (k, chunk) in chunks.iter().enumerate() {
+    // Analysis of the next batch (in parallel) overlaps placement of the current one.
+    let mut pending = chunks.first().map(|&c| analyse(c)).unwrap_or_default();
+    for k in 0..chunks.len() {
         let current = std::mem::take(&mut pending);
-        let (_, next) = rayon::join(
-            || {
-                for (&i, (_, prep)) in chunk.iter().zip(&current) {
-                    let published = articles[i].published.map(|d| d.timestamp());
-                    let p = match event_of[canonical[i]] {
-                        Some(e) if canonical[i] != i => {
-                            clusterer.model.observe_prepared(prep);
-                            let mut v = clusterer.model.vectorize_prepared(prep, published);
-                            v.dense = dense_of(i);
-                            clusterer.add_to(v, Some((e, 1.0)))
-                        }
-                        _ => clusterer.add_dense(prep, published, dense_of(i)),
-                    };
-                    event_of[i] = Some(p.event);
-                }
-            },
-            || chunks.get(k + 1).map(|c| analyse(c)).unwrap_or_default(),
+        let (placed, next) = rayon::join(
+            || run.add(&current),
+            || chunks.get(k + 1).map(|&c| analyse(c)).unwrap_or_default(),
         );
-        for (&i, (f, _)) in chunk.iter().zip(current) {
-            features[i] = Some(f);
-        }
+        placed?;
         pending = next;
     }
-    let features: Vec<Features> = features
-        .into_iter()
-        .zip(articles)
-        .map(|(f, a)| {
-            f.unwrap_or_else(|| {
-                let f = Features::of(a);
-                label_inputs(&f.entities, &f.keyphrases)
-            })
-        })
-        .collect();
-    // Events merged after an article joined them resolve to the event they merged into.
-    let event_of: Vec<u32> = event_of
-        .into_iter()
-        .map(|e| clusterer.event_of(e.unwrap_or_default()))
-        .collect();
-    let storyline_of: Vec<u32> = event_of
-        .iter()
-        .map(|&e| clusterer.storyline_of(e))
-        .collect();
-    let assignments = articles
-        .iter()
-        .enumerate()
-        .map(|(i, a)| ArticleAssignment {
-            id: a.id.clone(),
-            event_id: event_of[i],
-            storyline_id: storyline_of[i],
-            published: a.published.map(|d| d.to_rfc3339()),
-            title: a.title.clone(),
-        })
-        .collect();
-    Ok(Clustering {
-        assignments,
-        events: summaries(articles, &features, &event_of),
-        storylines: summaries(articles, &features, &storyline_of),
-    })
+    run.finish()
 }
 
-fn summaries(
-    articles: &[Article],
-    features: &[Features],
-    cluster_of: &[u32],
-) -> Vec<ClusterSummary> {
+/// A clustering in progress: the pipeline over an in-memory store, and what the result needs of
+/// each article (its row fields and label inputs), so a front end can stream batches through it.
+pub struct ClusterRun {
+    store: Arc<MemStore>,
+    pipeline: Pipeline,
+    rows: Vec<Row>,
+}
+
+/// What [`ClusterRun`] keeps of one input article.
+struct Row {
+    doc: u32,
+    id: String,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    title: Option<String>,
+    source: Option<String>,
+    url: Option<String>,
+    label: Features,
+}
+
+impl ClusterRun {
+    /// A new run with `config`.
+    pub fn new(config: PipelineConfig) -> Result<ClusterRun> {
+        let store = Arc::new(MemStore::new());
+        let pipeline = Pipeline::open(store.clone(), config)?;
+        Ok(ClusterRun {
+            store,
+            pipeline,
+            rows: Vec::new(),
+        })
+    }
+
+    /// The pipeline (for its sketcher, to analyse batches on other threads).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Places one analysed batch.
+    pub fn add(&mut self, batch: &[Analysed]) -> Result<()> {
+        let placed = self.pipeline.ingest_committed(&*self.store, batch)?;
+        for (a, p) in batch.iter().zip(placed) {
+            self.rows.push(Row {
+                doc: p.doc,
+                id: a.article.id.clone(),
+                published: a.article.published,
+                title: a.article.title.clone(),
+                source: a.article.source.clone(),
+                url: a.article.url.clone(),
+                label: a.label_inputs(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Articles added so far (input records, repeated ids included).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True before the first batch.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The clustering of every article added, with events and storylines as they stand now
+    /// and the final duplicate groups.
+    pub fn finish(mut self) -> Result<Clustering> {
+        let groups = self.pipeline.dedup().assignments()?;
+        let event_of: Vec<u32> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let placed = self.pipeline.placed(r.doc).ok_or_else(|| {
+                    Error::Corrupt(format!("article {:?} has no placement", r.id))
+                })?;
+                Ok(self.pipeline.event_of(placed))
+            })
+            .collect::<Result<_>>()?;
+        let storyline_of: Vec<u32> = event_of
+            .iter()
+            .map(|&e| self.pipeline.storyline_of(e))
+            .collect();
+        let events = summaries(&self.rows, &event_of);
+        let storylines = summaries(&self.rows, &storyline_of);
+        let event_labels: HashMap<u32, &str> =
+            events.iter().map(|s| (s.id, s.label.as_str())).collect();
+        let storyline_labels: HashMap<u32, &str> = storylines
+            .iter()
+            .map(|s| (s.id, s.label.as_str()))
+            .collect();
+        let assignments = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let g = &groups[r.doc as usize];
+                ArticleAssignment {
+                    id: r.id.clone(),
+                    event_id: event_of[i],
+                    storyline_id: storyline_of[i],
+                    group: g.group,
+                    canonical: g.canonical.clone(),
+                    event_label: event_labels[&event_of[i]].to_string(),
+                    storyline_label: storyline_labels[&storyline_of[i]].to_string(),
+                    published: r.published.map(|d| d.to_rfc3339()),
+                    title: r.title.clone(),
+                    source: r.source.clone(),
+                    url: r.url.clone(),
+                }
+            })
+            .collect();
+        Ok(Clustering {
+            assignments,
+            events,
+            storylines,
+        })
+    }
+}
+
+fn summaries(rows: &[Row], cluster_of: &[u32]) -> Vec<ClusterSummary> {
     let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, &c) in cluster_of.iter().enumerate() {
         members.entry(c).or_default().push(i);
@@ -266,16 +329,16 @@ fn summaries(
     let mut out: Vec<ClusterSummary> = members
         .into_iter()
         .map(|(id, mut m)| {
-            m.sort_by_key(|&i| (articles[i].published.is_none(), articles[i].published, i));
-            let dates: Vec<_> = m.iter().filter_map(|&i| articles[i].published).collect();
+            m.sort_by_key(|&i| (rows[i].published.is_none(), rows[i].published, i));
+            let dates: Vec<_> = m.iter().filter_map(|&i| rows[i].published).collect();
             ClusterSummary {
                 id,
                 size: m.len(),
-                label: label(m.iter().map(|&i| &features[i])),
+                label: label(m.iter().map(|&i| &rows[i].label)),
                 first: dates.iter().min().map(|d| d.format("%Y-%m-%d").to_string()),
                 last: dates.iter().max().map(|d| d.format("%Y-%m-%d").to_string()),
-                representative: articles[m[0]].id.clone(),
-                timeline: m.iter().map(|&i| articles[i].id.clone()).collect(),
+                representative: rows[m[0]].id.clone(),
+                timeline: m.iter().map(|&i| rows[i].id.clone()).collect(),
             }
         })
         .collect();

@@ -28,13 +28,15 @@ mod compare;
 pub mod dense;
 mod error;
 mod pairs;
+pub mod pipeline;
 pub mod service;
 
 #[cfg(feature = "embed")]
 pub use clusters::cluster_articles_dense;
 pub use clusters::{
     canonical_of, cluster_articles, cluster_articles_vectors, eval_clusters, label, read_all,
-    stream_order, ArticleAssignment, ClusterSummary, Clustering, ClustersReport, JobOptions, Level,
+    stream_order, ArticleAssignment, ClusterRun, ClusterSummary, Clustering, ClustersReport,
+    JobOptions, Level,
 };
 #[cfg(feature = "embed")]
 pub use compare::compare_articles_dense;

@@ -26,12 +26,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use storyline_cluster::{ClusterConfig, OnlineClusterer};
-use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
-use storyline_store::{KeyRange, Op, RedbStore, Store, Visitor, META_TABLE};
+use storyline_cluster::{ClusterConfig, Model, OnlineClusterer, Prepared};
+use storyline_dedup::{DedupConfig, Sketcher};
+use storyline_store::{MemStore, Op, RedbStore, Store, META_TABLE};
 use storyline_text::{Article, Entity, Features, RawArticle};
 
 use crate::error::{Error, Result};
+use crate::pipeline::{analyse_with, Analysed, Pipeline, Placed};
 
 /// Articles between two cluster-state snapshots (by default).
 pub const SNAPSHOT_EVERY: u64 = 5_000;
@@ -269,65 +270,6 @@ fn fmt_date(d: Option<DateTime<Utc>>) -> Option<String> {
     d.as_ref().map(rfc3339)
 }
 
-/// A [`Store`] that reads through to `inner` but queues writes, so the dedup index's records can
-/// join the service's own batch. Invariant: the queue is empty between service calls.
-struct Deferred {
-    inner: Arc<RedbStore>,
-    queue: Mutex<Vec<QueuedOp>>,
-}
-
-/// An owned [`Op`]: table, key, and the value to put (`None`: delete).
-type QueuedOp = (String, Vec<u8>, Option<Vec<u8>>);
-
-/// Borrowed [`Op`]s of queued ops.
-fn ops_of(queued: &[QueuedOp]) -> Vec<Op<'_>> {
-    queued
-        .iter()
-        .map(|(t, k, v)| match v {
-            Some(v) => Op::put(t, k, v),
-            None => Op::delete(t, k),
-        })
-        .collect()
-}
-
-impl Deferred {
-    fn take(&self) -> Vec<QueuedOp> {
-        match self.queue.lock() {
-            Ok(mut q) => std::mem::take(&mut *q),
-            Err(p) => std::mem::take(&mut *p.into_inner()),
-        }
-    }
-}
-
-impl Store for Deferred {
-    fn get(&self, table: &str, key: &[u8]) -> storyline_store::Result<Option<Vec<u8>>> {
-        self.inner.get(table, key)
-    }
-    fn scan(
-        &self,
-        table: &str,
-        range: KeyRange<'_>,
-        visit: &mut Visitor<'_>,
-    ) -> storyline_store::Result<()> {
-        self.inner.scan(table, range, visit)
-    }
-    fn write_batch(&self, ops: &[Op<'_>]) -> storyline_store::Result<()> {
-        let mut q = self
-            .queue
-            .lock()
-            .map_err(|_| storyline_store::Error::Poisoned)?;
-        for op in ops {
-            q.push(match *op {
-                Op::Put { table, key, value } => {
-                    (table.to_string(), key.to_vec(), Some(value.to_vec()))
-                }
-                Op::Delete { table, key } => (table.to_string(), key.to_vec(), None),
-            });
-        }
-        Ok(())
-    }
-}
-
 /// In-memory facts about one article for reads.
 #[derive(Debug, Clone)]
 struct Meta {
@@ -458,16 +400,16 @@ impl View {
 
     /// Recomputes the storyline of every event and the aggregates of [`Derived`]: O(articles),
     /// once per write, so that list and detail reads cost only what they return.
-    fn refresh(&mut self, clusterer: &mut OnlineClusterer) {
-        self.assign(clusterer);
+    fn refresh(&mut self, pipeline: &mut Pipeline) {
+        self.assign(pipeline);
         self.derived = self.derive();
     }
 
     /// Applies the clusterer's event merges (members move to the event they merged into) and
     /// storylines: O(events), plus the moved members.
-    fn assign(&mut self, clusterer: &mut OnlineClusterer) {
+    fn assign(&mut self, pipeline: &mut Pipeline) {
         self.event_of = (0..self.events.len() as u32)
-            .map(|e| clusterer.event_of(e))
+            .map(|e| pipeline.event_of(e))
             .collect();
         for e in 0..self.events.len() {
             let live = self.event_of[e] as usize;
@@ -481,7 +423,7 @@ impl View {
             }
         }
         self.storyline_of = (0..self.events.len() as u32)
-            .map(|e| clusterer.storyline_of(e))
+            .map(|e| pipeline.storyline_of(e))
             .collect();
     }
 
@@ -619,12 +561,10 @@ impl View {
     }
 }
 
-/// The write side: dedup index and clusterer. `poisoned` after a failed store write: the next
-/// write reloads both from the store first.
+/// The write side: the pipeline (dedup index and clusterer). `poisoned` after a failed store
+/// write: the next write reloads it from the store first.
 struct Writer {
-    dedup: DedupIndex,
-    clusterer: OnlineClusterer,
-    deferred: Arc<Deferred>,
+    pipeline: Pipeline,
     since_snapshot: u64,
     poisoned: bool,
 }
@@ -638,7 +578,8 @@ struct Snapshot {
 
 /// The article service: durable ingest, dedup, clustering and the read queries of the API.
 pub struct Service {
-    store: Arc<RedbStore>,
+    store: Arc<dyn Store>,
+    sketcher: Sketcher,
     writer: Mutex<Writer>,
     view: Arc<RwLock<View>>,
     snapshot_every: u64,
@@ -682,7 +623,21 @@ impl Service {
         snapshot_every: u64,
         config: ClusterConfig,
     ) -> Result<Service> {
-        let store = Arc::new(RedbStore::open(path)?);
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(path)?);
+        Service::with_store(store, snapshot_every, config)
+    }
+
+    /// A service over an in-memory store (for tests; nothing survives the process).
+    pub fn in_memory(config: ClusterConfig) -> Result<Service> {
+        Service::with_store(Arc::new(MemStore::new()), SNAPSHOT_EVERY, config)
+    }
+
+    /// A service over any [`Store`] (see [`Service::open_configured`]).
+    pub fn with_store(
+        store: Arc<dyn Store>,
+        snapshot_every: u64,
+        config: ClusterConfig,
+    ) -> Result<Service> {
         match store.get(META_TABLE, SERVICE_SCHEMA_KEY)? {
             None => store.write_batch(&[Op::put(
                 META_TABLE,
@@ -698,6 +653,7 @@ impl Service {
         }
         let (writer, view) = load(&store, config)?;
         Ok(Service {
+            sketcher: writer.pipeline.sketcher(),
             store,
             writer: Mutex::new(writer),
             view: Arc::new(RwLock::new(view)),
@@ -740,40 +696,23 @@ impl Service {
     /// in input order. Ids already stored (or repeated in the batch) are not stored again: their
     /// stored assignment is returned.
     pub fn ingest_articles(&self, articles: Vec<Article>) -> Result<Vec<IngestResult>> {
-        let features: Vec<Features> = articles.par_iter().map(Features::of).collect();
+        let batch = analyse_with(&self.sketcher, articles, None);
         let mut w = self.writer.lock().map_err(poisoned)?;
         if w.poisoned {
             let (writer, view) = load(&self.store, self.config)?;
             *w = writer;
             *self.view.write().map_err(poisoned)? = view;
         }
-        let (base, known): (usize, Vec<bool>) = {
-            let view = self.view.read().map_err(poisoned)?;
-            let mut seen = std::collections::HashSet::new();
-            let known = articles
-                .iter()
-                .map(|a| view.by_id.contains_key(&a.id) || !seen.insert(a.id.as_str()))
-                .collect();
-            (view.articles.len(), known)
-        };
-        let fresh: Vec<usize> = (0..articles.len()).filter(|&i| !known[i]).collect();
-        if !fresh.is_empty() {
-            let stored = match self.cluster_batch(&mut w, &articles, &features, &fresh, base) {
-                Ok(s) => s,
-                Err(e) => {
-                    w.poisoned = true;
-                    w.deferred.take();
-                    return Err(e);
-                }
-            };
-            let mut view = self.view.write().map_err(poisoned)?;
-            for a in &stored {
-                view.push(a)?;
+        let placed = match self.place_batch(&mut w, &batch) {
+            Ok(p) => p,
+            Err(e) => {
+                w.poisoned = true;
+                return Err(e);
             }
-            view.assign(&mut w.clusterer);
-            drop(view);
-
-            w.since_snapshot += stored.len() as u64;
+        };
+        let fresh = placed.iter().filter(|p| !p.known).count();
+        if fresh > 0 {
+            w.since_snapshot += fresh as u64;
             if w.since_snapshot >= self.snapshot_every {
                 if let Err(e) = self.write_snapshot(&mut w) {
                     eprintln!("warning: cluster snapshot failed (will retry): {e}");
@@ -781,7 +720,7 @@ impl Service {
             }
         }
         drop(w);
-        if !fresh.is_empty() {
+        if fresh > 0 {
             // The aggregates (lists, storyline membership) are recomputed in another thread,
             // under the read lock, and swapped in unless a later write's got there first. The
             // write waits for that up to DERIVE_WAIT: small stores (microseconds) read their own
@@ -803,14 +742,13 @@ impl Service {
             let _ = finished.recv_timeout(DERIVE_WAIT);
         }
         let view = self.view.read().map_err(poisoned)?;
-        articles
+        placed
             .iter()
-            .map(|a| {
-                let s = *view
-                    .by_id
-                    .get(&a.id)
-                    .ok_or_else(|| Error::Corrupt(format!("article {:?} vanished", a.id)))?;
-                let m = &view.articles[s];
+            .map(|p| {
+                let m = view
+                    .articles
+                    .get(p.doc as usize)
+                    .ok_or_else(|| Error::Corrupt(format!("article {:?} vanished", p.id)))?;
                 Ok(IngestResult {
                     id: m.id.clone(),
                     duplicate_of: m.duplicate_of.clone(),
@@ -821,81 +759,46 @@ impl Service {
             .collect()
     }
 
-    /// Dedups and clusters the `fresh` articles and writes them with the dedup records in one batch.
-    fn cluster_batch(
-        &self,
-        w: &mut Writer,
-        articles: &[Article],
-        features: &[Features],
-        fresh: &[usize],
-        base: usize,
-    ) -> Result<Vec<StoredArticle>> {
-        let texts: Vec<String> = fresh.iter().map(|&i| articles[i].full_text()).collect();
-        let docs: Vec<DocRef<'_>> = fresh
+    /// Places a batch through the pipeline and writes its new articles with the dedup records
+    /// in one transaction; then publishes them to the view.
+    fn place_batch(&self, w: &mut Writer, batch: &[Analysed]) -> Result<Vec<Placed>> {
+        let mut txn = self.store.begin_write();
+        let placed = w.pipeline.ingest(batch, &mut txn)?;
+        let mut fresh: Vec<(&Analysed, &Placed)> = batch
             .iter()
-            .zip(&texts)
-            .map(|(&i, t)| DocRef {
-                id: &articles[i].id,
-                text: t,
-                published: articles[i].published.map(|d| d.timestamp()),
-            })
+            .zip(&placed)
+            .filter(|(_, p)| !p.known)
             .collect();
-        let assigned = w.dedup.insert_batch(&docs)?;
-        // Events of canonical articles: stored ones, then this batch's as they are placed.
-        let mut event_of: HashMap<String, u32> = HashMap::new();
-        {
-            let view = self.view.read().map_err(poisoned)?;
-            for a in &assigned {
-                if a.canonical != a.id {
-                    if let Some(&s) = view.by_id.get(&a.canonical) {
-                        event_of.insert(a.canonical.clone(), view.articles[s].event);
-                    }
-                }
-            }
-        }
+        fresh.sort_by_key(|(_, p)| p.doc);
         let mut out = Vec::with_capacity(fresh.len());
-        for (k, (&i, asg)) in fresh.iter().zip(&assigned).enumerate() {
-            let a = &articles[i];
-            let f = &features[i];
-            let published = a.published.map(|d| d.timestamp());
-            let duplicate_of = (asg.canonical != a.id).then(|| asg.canonical.clone());
-            let p = match duplicate_of.as_ref().and_then(|c| event_of.get(c)) {
-                Some(&e) => {
-                    w.clusterer.model.observe(f);
-                    let v = w.clusterer.model.vectorize(f, published);
-                    w.clusterer.add_to(v, Some((e, 1.0)))
-                }
-                None => w.clusterer.add(f, published),
-            };
-            event_of.insert(a.id.clone(), p.event);
+        for (a, p) in fresh {
+            let art = &a.article;
             out.push(StoredArticle {
-                seq: (base + k) as u64,
-                id: a.id.clone(),
-                title: a.title.clone(),
-                text: a.text.clone(),
-                url: a.url.clone(),
-                date: a.published,
-                lang: a.lang.clone(),
+                seq: u64::from(p.doc),
+                id: art.id.clone(),
+                title: art.title.clone(),
+                text: art.text.clone(),
+                url: art.url.clone(),
+                date: art.published,
+                lang: art.lang.clone(),
                 event_id: p.event,
-                storyline_id: 0,
-                duplicate_of,
-                entities: f.entities.clone(),
-                keyphrases: f.keyphrases.clone(),
+                storyline_id: w.pipeline.storyline_of(p.event),
+                duplicate_of: (p.canonical != art.id).then(|| p.canonical.clone()),
+                entities: a.entities.clone(),
+                keyphrases: a.keyphrases.clone(),
             });
         }
-        for a in &mut out {
-            a.storyline_id = w.clusterer.storyline_of(a.event_id);
+        for a in &out {
+            txn.put_owned(T_ARTICLES, a.id.as_bytes().to_vec(), to_json(a)?);
+            txn.put(T_ORDER, &a.seq.to_be_bytes(), a.id.as_bytes());
         }
-        let dedup_ops = w.deferred.take();
-        let records: Vec<Vec<u8>> = out.iter().map(to_json).collect::<Result<_>>()?;
-        let seqs: Vec<[u8; 8]> = out.iter().map(|a| a.seq.to_be_bytes()).collect();
-        let mut ops = ops_of(&dedup_ops);
-        for ((a, r), s) in out.iter().zip(&records).zip(&seqs) {
-            ops.push(Op::put(T_ARTICLES, a.id.as_bytes(), r));
-            ops.push(Op::put(T_ORDER, s, a.id.as_bytes()));
+        txn.commit(&*self.store)?;
+        let mut view = self.view.write().map_err(poisoned)?;
+        for a in &out {
+            view.push(a)?;
         }
-        self.store.write_batch(&ops)?;
-        Ok(out)
+        view.assign(&mut w.pipeline);
+        Ok(placed)
     }
 
     /// Writes the cluster-state snapshot now (also done every `snapshot_every` articles).
@@ -911,7 +814,7 @@ impl Service {
         let seq = self.len() as u64;
         let bytes = serde_json::to_vec(&SnapshotRef {
             seq,
-            clusterer: &w.clusterer,
+            clusterer: w.pipeline.clusterer(),
         })
         .map_err(|e| Error::Corrupt(format!("serialising the snapshot: {e}")))?;
         self.store
@@ -1271,17 +1174,7 @@ struct SnapshotRef<'a> {
 const REPLAY_CHUNK: usize = 512;
 
 /// Builds the writer and view from the store: dedup index, snapshot, then the article log.
-fn load(store: &Arc<RedbStore>, config: ClusterConfig) -> Result<(Writer, View)> {
-    let deferred = Arc::new(Deferred {
-        inner: store.clone(),
-        queue: Mutex::new(Vec::new()),
-    });
-    let dedup = DedupIndex::open(deferred.clone(), DedupConfig::default())?;
-    // A first open queues the dedup config: write it now.
-    let queued = deferred.take();
-    if !queued.is_empty() {
-        store.write_batch(&ops_of(&queued))?;
-    }
+fn load(store: &Arc<dyn Store>, config: ClusterConfig) -> Result<(Writer, View)> {
     let snapshot: Option<Snapshot> = match store.get(T_CLUSTER, SNAPSHOT_KEY)? {
         None => None,
         Some(raw) => Some(
@@ -1289,10 +1182,11 @@ fn load(store: &Arc<RedbStore>, config: ClusterConfig) -> Result<(Writer, View)>
                 .map_err(|e| Error::Corrupt(format!("cluster snapshot: {e}")))?,
         ),
     };
-    let (covered, mut clusterer) = match snapshot {
+    let (covered, clusterer) = match snapshot {
         Some(s) => (s.seq, s.clusterer),
         None => (0, OnlineClusterer::new(config)),
     };
+    let mut pipeline = Pipeline::resume(store.clone(), DedupConfig::default(), clusterer)?;
     let mut ids: Vec<String> = Vec::new();
     let mut failure = None;
     store.scan(
@@ -1320,10 +1214,10 @@ fn load(store: &Arc<RedbStore>, config: ClusterConfig) -> Result<(Writer, View)>
             ids.len()
         )));
     }
-    if dedup.len() != ids.len() {
+    if pipeline.dedup_len() != ids.len() {
         return Err(Error::Corrupt(format!(
             "dedup index has {} articles, the article log {}",
-            dedup.len(),
+            pipeline.dedup_len(),
             ids.len()
         )));
     }
@@ -1338,45 +1232,29 @@ fn load(store: &Arc<RedbStore>, config: ClusterConfig) -> Result<(Writer, View)>
                 .map_err(|e| Error::Corrupt(format!("article {id:?}: {e}")))?;
             recs.push(a);
         }
-        let replay: Vec<&StoredArticle> = recs.iter().filter(|a| a.seq >= covered).collect();
-        let features: Vec<Features> = replay
+        let prepared: Vec<Option<Prepared>> = recs
             .par_iter()
-            .map(|a| Features::of(&a.article()))
+            .map(|a| (a.seq >= covered).then(|| Model::prepare(&Features::of(&a.article()))))
             .collect();
-        for (a, f) in replay.iter().zip(&features) {
-            let n = clusterer.events().len() as u32;
-            let best = match a.event_id {
-                e if e < n => Some((e, 1.0)),
-                e if e == n => None,
-                e => {
-                    return Err(Error::Corrupt(format!(
-                        "article {:?} names event {e}, only {n} exist",
-                        a.id
-                    )))
-                }
-            };
-            clusterer.model.observe(f);
-            let v = clusterer.model.vectorize(f, a.date.map(|d| d.timestamp()));
-            clusterer.add_to(v, best);
+        for (a, p) in recs.iter().zip(&prepared) {
+            pipeline.replay(p.as_ref(), a.date.map(|d| d.timestamp()), a.event_id)?;
         }
         for a in &recs {
             view.push(a)?;
         }
     }
-    if clusterer.events().len() != view.events.len() {
+    if pipeline.clusterer().events().len() != view.events.len() {
         return Err(Error::Corrupt(format!(
             "cluster state has {} events, the articles name {}",
-            clusterer.events().len(),
+            pipeline.clusterer().events().len(),
             view.events.len()
         )));
     }
-    view.refresh(&mut clusterer);
+    view.refresh(&mut pipeline);
     let since_snapshot = ids.len() as u64 - covered;
     Ok((
         Writer {
-            dedup,
-            clusterer,
-            deferred,
+            pipeline,
             since_snapshot,
             poisoned: false,
         },
@@ -1478,7 +1356,8 @@ mod tests {
                     Ok(())
                 })
                 .unwrap();
-                assert_eq!(exported, vec![0, 0, 2, 0]);
+                // Ingest order is the pipeline's order rule: a, b, a-copy (03-05, id before "c"), c.
+                assert_eq!(exported, vec![0, 0, 0, 2]);
                 r
             };
             let s = Service::open_configured(&path, snapshot_every, config).unwrap();

@@ -33,10 +33,12 @@
 mod error;
 mod mem;
 mod redb_store;
+mod txn;
 
 pub use error::{Error, Result};
 pub use mem::MemStore;
 pub use redb_store::RedbStore;
+pub use txn::WriteTxn;
 
 use std::ops::{Bound, ControlFlow};
 
@@ -108,6 +110,12 @@ pub trait Store: Send + Sync {
 
     /// Apply `ops` atomically and durably.
     fn write_batch(&self, ops: &[Op<'_>]) -> Result<()>;
+
+    /// A new, empty write transaction for this store; every component of one logical write
+    /// queues into it, and [`WriteTxn::commit`] applies it as one atomic, durable batch.
+    fn begin_write(&self) -> WriteTxn {
+        WriteTxn::new()
+    }
 
     /// All pairs whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, table: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
