@@ -26,8 +26,9 @@ use storyline_text::ingest::{
 };
 use storyline_text::{PrepareOptions, RawArticle, RecordError};
 
-/// Articles prepared in parallel and handed to the index per batch (one store write each).
-const BATCH: usize = 2048;
+/// Articles prepared in parallel and handed to the index per batch (one store write each): the
+/// pipeline's batch, so `dedup` inserts the articles `cluster` and `ingest` see in the same order.
+const BATCH: usize = storyline_engine::pipeline::BATCH;
 /// Cleaning as ingest does it, minus language detection: groups do not depend on it.
 const PREPARE: PrepareOptions = PrepareOptions {
     detect_language: false,
@@ -140,6 +141,12 @@ pub fn run(args: DedupArgs, job: &storyline_engine::JobOptions) -> anyhow::Resul
                     }
                 }
             }
+            // The pipeline's order rule inside a batch (date, undated last, then id), so groups,
+            // canonicals and group numbers are the ones `cluster` and `ingest` report.
+            let order =
+                storyline_engine::pipeline::stream_order(&batch, |d| (d.published, d.id.as_str()));
+            let mut slots: Vec<Option<SketchedDoc>> = batch.into_iter().map(Some).collect();
+            let batch: Vec<SketchedDoc> = order.iter().filter_map(|&i| slots[i].take()).collect();
             if !batch.is_empty() && tx.send(batch).is_err() {
                 return false;
             }

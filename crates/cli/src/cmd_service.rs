@@ -7,12 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use storyline_engine::pipeline::stream_inputs;
 use storyline_engine::{JobOptions, Service};
 use storyline_server::{ServerConfig, DEFAULT_MAX_BODY_BYTES};
-use storyline_text::ingest::read_inputs;
-
-/// Articles per durable batch of `ingest` and `import`.
-const BATCH: usize = 256;
 
 #[derive(Args, Debug)]
 pub struct IngestArgs {
@@ -81,7 +78,8 @@ fn open(db: &Path) -> anyhow::Result<Service> {
     Service::open(db).with_context(|| format!("opening {}", db.display()))
 }
 
-/// Ingests `inputs` into `svc` in durable batches; prints counts.
+/// Ingests `inputs` into `svc` in durable batches (the pipeline's batches, as `cluster` cuts
+/// them); prints counts.
 fn ingest_into(svc: &Service, inputs: &[PathBuf], job: &JobOptions) -> anyhow::Result<()> {
     let before = svc.len();
     let bar = ProgressBar::new_spinner();
@@ -89,43 +87,26 @@ fn ingest_into(svc: &Service, inputs: &[PathBuf], job: &JobOptions) -> anyhow::R
         ProgressStyle::with_template("{spinner} {pos} records {per_sec} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let (mut read, mut skipped, mut duplicates) = (0usize, 0usize, 0usize);
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<storyline_text::Article>| -> anyhow::Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let results = svc.ingest_articles(std::mem::take(batch))?;
-        duplicates += results.iter().filter(|r| r.duplicate_of.is_some()).count();
-        Ok(())
+    let mut duplicates = 0usize;
+    let sketcher = svc.sketcher().clone();
+    let report = |e: &storyline_engine::Error| {
+        bar.suspend(|| eprintln!("warning: skipped bad record: {e}"));
     };
-    for item in read_inputs(inputs, &job.ingest)? {
-        match item {
-            Ok(a) => {
-                batch.push(a);
-                read += 1;
-                bar.inc(1);
-                if batch.len() == BATCH {
-                    flush(&mut batch)?;
-                }
-            }
-            Err(e) if e.is_record_error() && !job.strict => {
-                bar.suspend(|| eprintln!("warning: skipped bad record: {e}"));
-                skipped += 1;
-            }
-            Err(e) if e.is_record_error() => {
-                return Err(storyline_engine::Error::Strict(Box::new(e.into())).into())
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    flush(&mut batch)?;
+    let stats = stream_inputs(inputs, job, &sketcher, report, |batch| {
+        let n = batch.len() as u64;
+        let results = svc.ingest_analysed(batch)?;
+        duplicates += results.iter().filter(|r| r.duplicate_of.is_some()).count();
+        bar.inc(n);
+        Ok(())
+    })?;
     bar.finish_and_clear();
     svc.snapshot()?;
     let added = svc.len() - before;
     println!(
-        "read {read} articles (skipped {skipped} bad records): {added} new, {} already stored, {duplicates} duplicates; {} articles in the store",
-        read - added,
+        "read {} articles (skipped {} bad records): {added} new, {} already stored, {duplicates} duplicates; {} articles in the store",
+        stats.articles,
+        stats.skipped,
+        stats.articles - added,
         svc.len()
     );
     Ok(())
@@ -187,7 +168,8 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let mut w = BufWriter::new(sink);
     let mut n = 0usize;
     let mut io_err = None;
-    svc.export(|a| {
+    svc.export(|x| {
+        let a = &x.article;
         let line = serde_json::json!({
             "id": a.id,
             "title": a.title,
@@ -197,6 +179,10 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             "lang": a.lang,
             "event_id": a.event_id,
             "storyline_id": a.storyline_id,
+            "group": x.group,
+            "canonical": x.canonical,
+            "event_label": x.event_label,
+            "storyline_label": x.storyline_label,
             "duplicate_of": a.duplicate_of,
             "entities": a.entities.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
             "seq": a.seq,

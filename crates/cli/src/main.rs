@@ -10,9 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use storyline_engine::pipeline::{stream_inputs, PipelineConfig};
 use storyline_engine::{
-    cluster_articles, eval_clusters, eval_pairs, load_article, read_all, ClusterConfig, Comparison,
-    JobOptions, Level,
+    eval_clusters, eval_pairs, load_article, ClusterConfig, ClusterRun, Comparison, JobOptions,
+    Level,
 };
 use storyline_text::ingest::IngestOptions;
 
@@ -447,16 +448,15 @@ fn print_comparison(a: &storyline_text::Article, b: &storyline_text::Article, c:
 }
 
 fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
-    let (articles, skipped) = read_all(&args.inputs, job, report_bad)?;
-    #[cfg(feature = "embed")]
-    let c = match &job.dense {
-        Some(d) => {
-            storyline_engine::cluster_articles_dense(&articles, ClusterConfig::default(), d)?
-        }
-        None => cluster_articles(&articles, ClusterConfig::default())?,
-    };
-    #[cfg(not(feature = "embed"))]
-    let c = cluster_articles(&articles, ClusterConfig::default())?;
+    // Streams the inputs through the pipeline in batches (bounded memory); the dense signal has
+    // weight 0 for events by default, so the stream does not embed (`eval clusters` can).
+    let mut run = ClusterRun::new(PipelineConfig::default())?;
+    let sketcher = run.pipeline().sketcher();
+    let stats = stream_inputs(&args.inputs, job, &sketcher, report_bad, |batch| {
+        run.add(&batch)
+    })?;
+    let skipped = stats.skipped;
+    let c = run.finish()?;
     if let Some(path) = &args.out {
         let f = create_file(path)?;
         let mut w = BufWriter::new(f);
@@ -472,7 +472,7 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
     }
     out!(
         "articles: {} (skipped {}), events: {}, storylines: {}",
-        articles.len(),
+        c.assignments.len(),
         skipped,
         c.events.len(),
         c.storylines.len()

@@ -340,3 +340,147 @@ fn eval_clusters_reports_all_metrics_on_ecbplus_dev() {
     );
     assert!(start.elapsed().as_secs() < 60);
 }
+
+/// `(id, field)` of every JSON line of `path`, as strings.
+fn column(path: &Path, field: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["id"].as_str().unwrap().to_string(), v[field].to_string())
+        })
+        .collect()
+}
+
+/// A partition as a canonical labelling: rows sorted by id, each label replaced by the position
+/// of the first id that carries it, so two partitions are equal exactly when these are.
+fn partition(mut rows: Vec<(String, String)>) -> Vec<(String, usize)> {
+    rows.sort();
+    let mut first: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    rows.iter()
+        .enumerate()
+        .map(|(i, (id, label))| (id.clone(), *first.entry(label.clone()).or_insert(i)))
+        .collect()
+}
+
+/// Runs `cluster`, `ingest` + `export` and `dedup` on `input` and asserts one answer: the same
+/// event, storyline and duplicate partitions and the same canonical articles. Returns the
+/// number of events.
+fn assert_one_answer(input: &Path, dir: &Path) -> usize {
+    let input = input.to_str().unwrap();
+    let clusters = dir.join("clusters.jsonl");
+    let exported = dir.join("export.jsonl");
+    let groups = dir.join("groups.jsonl");
+    let db = dir.join("svc.redb");
+    let _ = std::fs::remove_file(&db);
+    for args in [
+        vec!["cluster", input, "--out", clusters.to_str().unwrap()],
+        vec!["ingest", input, "--db", db.to_str().unwrap()],
+        vec![
+            "export",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+        vec!["dedup", input, "--out", groups.to_str().unwrap()],
+    ] {
+        let o = run(&args);
+        assert!(o.status.success(), "{args:?}: {:?}", text(&o));
+    }
+    for field in ["event_id", "storyline_id", "group"] {
+        assert_eq!(
+            partition(column(&clusters, field)),
+            partition(column(&exported, field)),
+            "{field}: cluster and ingest + export disagree on {input}"
+        );
+    }
+    assert_eq!(
+        partition(column(&clusters, "group")),
+        partition(column(&groups, "group")),
+        "cluster and dedup disagree on the duplicate groups of {input}"
+    );
+    let mut canon = column(&clusters, "canonical");
+    canon.sort();
+    for other in [&exported, &groups] {
+        let mut c = column(other, "canonical");
+        c.sort();
+        assert_eq!(canon, c, "canonical articles differ on {input}");
+    }
+    let events: std::collections::HashSet<String> = column(&clusters, "event_id")
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    events.len()
+}
+
+#[test]
+fn every_front_end_gives_one_answer_on_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = assert_one_answer(&sample(), dir.path());
+    assert!(events > 5, "{events} events");
+}
+
+#[test]
+fn every_front_end_gives_one_answer_on_ecbplus_with_planted_copies() {
+    let Some(ecb) = shared("datasets/ecbplus-dev.jsonl") else {
+        return;
+    };
+    // Every fourth article gets a copy: a header and footer swap, a trimmed ending, or case and
+    // punctuation edits, as syndication and scraping make them.
+    let mut out = String::new();
+    for (i, line) in std::fs::read_to_string(ecb).unwrap().lines().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        if i % 4 != 0 {
+            continue;
+        }
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = v["text"].as_str().unwrap().to_string();
+        let copy = match i % 3 {
+            0 => format!(
+                "Wire report | World News\n\n{text}\n\nShare this article. All rights reserved."
+            ),
+            1 => text[..text
+                .char_indices()
+                .nth(text.chars().count() * 9 / 10)
+                .unwrap()
+                .0]
+                .to_string(),
+            _ => text.to_lowercase().replace(',', ""),
+        };
+        v["id"] = format!("copy-{}", v["id"].as_str().unwrap()).into();
+        v["text"] = copy.into();
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ecb-copies.jsonl");
+    std::fs::write(&input, out).unwrap();
+    assert_one_answer(&input, dir.path());
+}
+
+#[test]
+fn every_front_end_gives_one_answer_on_a_generated_stream() {
+    // More than one pipeline batch, so batch boundaries are exercised.
+    let n: usize = std::env::var("STORYLINE_STREAM_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("stream.jsonl");
+    let mut synth = storyline_loadgen::synth::Synth::new(11, "gen", 365);
+    let mut out = String::new();
+    for _ in 0..n {
+        out.push_str(&synth.next_article().to_string());
+        out.push('\n');
+    }
+    std::fs::write(&input, out).unwrap();
+    let start = std::time::Instant::now();
+    let events = assert_one_answer(&input, dir.path());
+    println!(
+        "{n} generated articles: one answer from cluster, ingest + export and dedup ({events} events) in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+}

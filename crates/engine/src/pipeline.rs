@@ -430,6 +430,85 @@ impl Pipeline {
     }
 }
 
+/// Counts of a [`stream_inputs`] run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Good records read (and placed).
+    pub articles: usize,
+    /// Bad records reported and skipped.
+    pub skipped: usize,
+    /// Batches handed to the placing stage.
+    pub batches: usize,
+}
+
+/// Streams the inputs through a placing stage in batches of [`BATCH`] good records: this thread
+/// reads and analyses each batch (on every core), `place` runs on a worker thread one batch
+/// behind, so analysis of batch k+1 overlaps placement of batch k; the queue between them holds
+/// one batch, so at most three batches are in memory. Bad records are reported through `on_bad`
+/// and skipped, or stop the run under `opts.strict`. Every front end that reads files
+/// (`cluster`, `ingest`, `import`, `eval clusters`) cuts its input here, so they all place the
+/// same articles in the same batches.
+pub fn stream_inputs<F>(
+    paths: &[std::path::PathBuf],
+    opts: &crate::JobOptions,
+    sketcher: &Sketcher,
+    mut on_bad: impl FnMut(&Error),
+    place: F,
+) -> Result<StreamStats>
+where
+    F: FnMut(Vec<Analysed>) -> Result<()> + Send,
+{
+    let mut stats = StreamStats::default();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Analysed>>(1);
+    std::thread::scope(|scope| -> Result<StreamStats> {
+        let worker = scope.spawn(move || -> Result<()> {
+            let mut place = place;
+            for batch in rx {
+                place(batch)?;
+            }
+            Ok(())
+        });
+        let send = |batch: Vec<Article>, stats: &mut StreamStats| -> bool {
+            stats.articles += batch.len();
+            stats.batches += 1;
+            tx.send(analyse_with(sketcher, batch, None)).is_ok()
+        };
+        let read = (|| -> Result<()> {
+            let mut batch = Vec::with_capacity(BATCH);
+            for item in storyline_text::ingest::read_inputs(paths, &opts.ingest)? {
+                match item {
+                    Ok(a) => {
+                        batch.push(a);
+                        if batch.len() == BATCH && !send(std::mem::take(&mut batch), &mut stats) {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) if e.is_record_error() && !opts.strict => {
+                        on_bad(&Error::Text(e));
+                        stats.skipped += 1;
+                    }
+                    Err(e) if e.is_record_error() => {
+                        return Err(Error::Strict(Box::new(Error::Text(e))))
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if !batch.is_empty() {
+                send(batch, &mut stats);
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let placed = worker
+            .join()
+            .map_err(|_| Error::Corrupt("the placing thread panicked".into()))?;
+        // A placing error explains a read that stopped early; report it first.
+        placed?;
+        read?;
+        Ok(stats)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -696,7 +696,17 @@ impl Service {
     /// in input order. Ids already stored (or repeated in the batch) are not stored again: their
     /// stored assignment is returned.
     pub fn ingest_articles(&self, articles: Vec<Article>) -> Result<Vec<IngestResult>> {
-        let batch = analyse_with(&self.sketcher, articles, None);
+        self.ingest_analysed(analyse_with(&self.sketcher, articles, None))
+    }
+
+    /// The sketcher of the dedup index, to analyse batches ([`analyse_with`]) outside the
+    /// writer lock, e.g. on the reading thread of [`crate::pipeline::stream_inputs`].
+    pub fn sketcher(&self) -> &Sketcher {
+        &self.sketcher
+    }
+
+    /// [`Service::ingest_articles`] for a batch analysed beforehand with [`Service::sketcher`].
+    pub fn ingest_analysed(&self, batch: Vec<Analysed>) -> Result<Vec<IngestResult>> {
         let mut w = self.writer.lock().map_err(poisoned)?;
         if w.poisoned {
             let (writer, view) = load(&self.store, self.config)?;
@@ -1145,23 +1155,71 @@ impl Service {
         })
     }
 
-    /// Visits every stored article in ingest order, with its current storyline id.
-    pub fn export(&self, mut visit: impl FnMut(StoredArticle) -> Result<()>) -> Result<()> {
+    /// Visits every stored article in ingest order, with its current event, storyline,
+    /// duplicate group and labels (the fields of `storyline cluster` rows).
+    pub fn export(&self, mut visit: impl FnMut(Exported) -> Result<()>) -> Result<()> {
+        let groups: Vec<(u64, String)> = {
+            let mut w = self.writer.lock().map_err(poisoned)?;
+            w.pipeline
+                .dedup()
+                .assignments()?
+                .into_iter()
+                .map(|a| (a.group, a.canonical))
+                .collect()
+        };
         let ids: Vec<String> = {
             let v = self.view.read().map_err(poisoned)?;
             v.articles.iter().map(|a| a.id.clone()).collect()
         };
-        for id in ids {
+        let mut event_labels: HashMap<u32, String> = HashMap::new();
+        let mut storyline_labels: HashMap<u32, String> = HashMap::new();
+        for (seq, id) in ids.into_iter().enumerate() {
             let mut a = self
                 .stored(&id)?
                 .ok_or_else(|| Error::Corrupt(format!("article {id:?} missing")))?;
+            let (group, canonical) = groups
+                .get(seq)
+                .cloned()
+                .ok_or_else(|| Error::Corrupt(format!("article {id:?} has no dedup group")))?;
             let v = self.view.read().map_err(poisoned)?;
             a.event_id = v.live_event(a.event_id);
             a.storyline_id = v.storyline(a.event_id);
-            visit(a)?;
+            let event_label = event_labels
+                .entry(a.event_id)
+                .or_insert_with(|| v.label(&v.events[a.event_id as usize]))
+                .clone();
+            let storyline_label = storyline_labels
+                .entry(a.storyline_id)
+                .or_insert_with(|| {
+                    v.storyline_label(a.storyline_id, &v.storyline_members(a.storyline_id))
+                })
+                .clone();
+            drop(v);
+            visit(Exported {
+                article: a,
+                group,
+                canonical,
+                event_label,
+                storyline_label,
+            })?;
         }
         Ok(())
     }
+}
+
+/// One article of [`Service::export`]: the stored article with its current assignments.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The stored article (event and storyline ids are the current ones).
+    pub article: StoredArticle,
+    /// Its duplicate group (the ingest position of the group's first member).
+    pub group: u64,
+    /// The group's canonical article.
+    pub canonical: String,
+    /// The label of its event.
+    pub event_label: String,
+    /// The label of its storyline.
+    pub storyline_label: String,
 }
 
 #[derive(Serialize)]
@@ -1352,7 +1410,7 @@ mod tests {
                 assert_eq!(st.events.iter().map(|e| e.id).collect::<Vec<_>>(), vec![0]);
                 let mut exported = Vec::new();
                 s.export(|a| {
-                    exported.push(a.event_id);
+                    exported.push(a.article.event_id);
                     Ok(())
                 })
                 .unwrap();

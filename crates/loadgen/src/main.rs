@@ -9,8 +9,6 @@
 //! latency is measured from that due time (not from when it was actually sent), so a stalled server
 //! shows up in the percentiles instead of silently lowering the rate (no coordinated omission).
 
-mod synth;
-
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +21,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use synth::{Rng, Synth, FIRST, LAST};
+use storyline_loadgen::synth::{Rng, Synth, FIRST, LAST};
 use tokio::sync::mpsc;
 
 #[derive(Parser)]
