@@ -391,7 +391,7 @@ fn compare(args: CompareArgs, job: &JobOptions, embed: &EmbedArgs) -> anyhow::Re
     #[cfg(not(feature = "embed"))]
     let c = {
         let _ = embed;
-        storyline_engine::compare_articles(&a, &b)
+        storyline_engine::compare_articles(&a, &b)?
     };
     if args.json {
         let out = storyline_engine::comparison_json(&a, &b, &c);

@@ -2,11 +2,12 @@
 //! with storylines.
 //!
 //! The main types are [`Model`] (vocabularies with incrementally updated document frequencies),
-//! [`DocVector`] (TF-IDF sub-vectors for title+body, title+lead and entities, plus time), and
-//! [`compare`], which decides the [`Relation`] of two articles and explains it.
+//! [`DocVector`] (TF-IDF sub-vectors for title+body, title+lead and entities, plus time),
+//! [`evidence`], the signals and reasons behind the [`Relation`] of two articles, and
+//! [`OnlineClusterer`], whose event rule ([`OnlineClusterer::judge`]) decides what is one event.
 //!
 //! ```
-//! use storyline_cluster::{compare, Model, Relation, Thresholds, Weights};
+//! use storyline_cluster::{evidence, Model, Weights};
 //! use storyline_text::{Article, Features};
 //!
 //! let a = Article::from_text("a", "Port strike halts Rotterdam\nDock workers in Rotterdam walked out on \
@@ -17,9 +18,9 @@
 //! let mut model = Model::new();
 //! model.observe(&fa);
 //! model.observe(&fb);
-//! let c = compare(&a, &fa, &b, &fb, &model, &Weights::default(), &Thresholds::default());
-//! assert_eq!(c.relation, Relation::SameEvent);
-//! assert!(c.reasons.shared_entities.iter().any(|e| e.name == "Rotterdam"));
+//! let (score, reasons) = evidence(&a, &fa, &b, &fb, &model, None, &Weights::default());
+//! assert!(score > 0.5, "{score}");
+//! assert!(reasons.shared_entities.iter().any(|e| e.name == "Rotterdam"));
 //! ```
 
 pub mod merge;
@@ -31,8 +32,5 @@ pub mod vector;
 
 pub use model::{DocVector, Model, Prepared};
 pub use online::{Blocked, ClusterConfig, Event, Judgement, OnlineClusterer, Place, Placement};
-pub use relation::{
-    compare, compare_dense, shingle_overlap, Comparison, Reasons, Relation, SharedEntity,
-    Thresholds,
-};
+pub use relation::{evidence, shingle_overlap, Comparison, Reasons, Relation, SharedEntity};
 pub use similarity::{Signals, Weights, DEFAULT_DENSE_WEIGHT};

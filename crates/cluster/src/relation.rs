@@ -36,43 +36,6 @@ impl std::fmt::Display for Relation {
     }
 }
 
-/// Decision thresholds. By default:
-/// - duplicate: word 3-shingle Jaccard ≥ 0.8, or the shorter text ≥ 90 % contained in the other;
-/// - same event: combined score ≥ `event` (0.5), actor dominance (entity cosine minus the
-///   entity-free "what happened" similarity) below `actor_dominance` (0.45), and, when both dates
-///   are known, a gap of at most `event_window_days` (7). Articles that share their actors far
-///   more than their happenings report different events of one storyline;
-/// - same storyline: entity cosine ≥ `storyline_entities` (0.35), combined score ≥ `storyline`
-///   (0.3) and a gap of at most `storyline_window_days` (120).
-///
-/// Calibrated on ECB+ dev pairs (see docs/EVALUATION.md).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Thresholds {
-    pub duplicate_jaccard: f32,
-    pub duplicate_containment: f32,
-    pub event: f32,
-    pub actor_dominance: f32,
-    pub event_window_days: f32,
-    pub storyline: f32,
-    pub storyline_entities: f32,
-    pub storyline_window_days: f32,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            duplicate_jaccard: 0.8,
-            duplicate_containment: 0.9,
-            event: 0.5,
-            actor_dominance: 0.45,
-            event_window_days: 7.0,
-            storyline: 0.3,
-            storyline_entities: 0.35,
-            storyline_window_days: 120.0,
-        }
-    }
-}
-
 /// One shared entity with its weight in each article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SharedEntity {
@@ -121,25 +84,13 @@ pub fn shingle_overlap(a: &str, b: &str) -> (f32, f32) {
     (inter / union, inter / sa.len().min(sb.len()) as f32)
 }
 
-/// Decides the relation of two analysed articles. `model` must have observed both (and ideally a
-/// background corpus, for meaningful IDF).
-#[allow(clippy::too_many_arguments)]
-pub fn compare(
-    a: &Article,
-    fa: &Features,
-    b: &Article,
-    fb: &Features,
-    model: &Model,
-    weights: &Weights,
-    t: &Thresholds,
-) -> Comparison {
-    compare_dense(a, fa, b, fb, model, None, weights, t)
-}
-
-/// [`compare`] with a calibrated dense-embedding similarity in [0, 1] (`None`: sparse only), which
-/// is blended into the score with weight [`Weights::dense`] and reported among the reasons.
-#[allow(clippy::too_many_arguments)]
-pub fn compare_dense(
+/// The evidence about two analysed articles: their combined similarity score (against `model`'s
+/// document frequencies, which should include a background corpus for meaningful IDF) and the
+/// [`Reasons`] behind a relation — signals, text overlap, shared entities and terms, time gap.
+/// The relation itself is the pipeline's decision (the engine's `compare_articles` clusters the
+/// two articles alone); `explanation` here holds the lines about the signals (dense blend, time
+/// gap), to which the decision's lines are prepended.
+pub fn evidence(
     a: &Article,
     fa: &Features,
     b: &Article,
@@ -147,74 +98,14 @@ pub fn compare_dense(
     model: &Model,
     dense: Option<f32>,
     weights: &Weights,
-    t: &Thresholds,
-) -> Comparison {
+) -> (f32, Reasons) {
     let va = model.vectorize(fa, a.published.map(|d| d.timestamp()));
     let vb = model.vectorize(fb, b.published.map(|d| d.timestamp()));
     let signals = Signals::between(&va, &vb).with_dense(dense);
     let score = signals.score(weights, &va, &vb);
     let (jaccard, containment) = shingle_overlap(&a.full_text(), &b.full_text());
     let gap = signals.gap_days;
-    let dominance = signals.actor_dominance();
     let mut explanation = Vec::new();
-    let within = |window: f32| gap.is_none_or(|g| g <= window);
-    let relation = if jaccard >= t.duplicate_jaccard || containment >= t.duplicate_containment {
-        explanation.push(format!(
-            "texts overlap: shingle Jaccard {jaccard:.2}, containment {containment:.2} (duplicate at Jaccard ≥ {} or containment ≥ {})",
-            t.duplicate_jaccard, t.duplicate_containment
-        ));
-        Relation::Duplicate
-    } else if score >= t.event && dominance < t.actor_dominance && within(t.event_window_days) {
-        explanation.push(format!(
-            "combined similarity {score:.2} ≥ {} (same event)",
-            t.event
-        ));
-        explanation.push(format!(
-            "they share what happened as much as who took part: entity similarity {:.2}, event-content similarity {:.2}",
-            signals.entities,
-            signals.event_content()
-        ));
-        Relation::SameEvent
-    } else if signals.entities >= t.storyline_entities
-        && score >= t.storyline
-        && within(t.storyline_window_days)
-    {
-        if score >= t.event && dominance >= t.actor_dominance {
-            explanation.push(format!(
-                "similar ({score:.2}), but they share their actors (entity similarity {:.2}) far more than what happened \
-                 (event-content similarity {:.2}): different events",
-                signals.entities,
-                signals.event_content()
-            ));
-        } else if score >= t.event {
-            explanation.push(format!(
-                "similar ({score:.2}) but {:.0} days apart, more than the {}-day event window",
-                gap.unwrap_or(0.0),
-                t.event_window_days
-            ));
-        } else {
-            explanation.push(format!(
-                "combined similarity {score:.2} < {} (not the same event)",
-                t.event
-            ));
-        }
-        explanation.push(format!(
-            "entity similarity {:.2} ≥ {} and combined similarity ≥ {} (same storyline)",
-            signals.entities, t.storyline_entities, t.storyline
-        ));
-        Relation::SameStoryline
-    } else {
-        explanation.push(format!(
-            "combined similarity {score:.2}, entity similarity {:.2}: below the storyline thresholds ({}, {}){}",
-            signals.entities,
-            t.storyline,
-            t.storyline_entities,
-            gap.filter(|g| *g > t.storyline_window_days)
-                .map(|g| format!(", or {g:.0} days apart"))
-                .unwrap_or_default()
-        ));
-        Relation::Unrelated
-    };
     if let Some(d) = signals.dense {
         explanation.push(format!(
             "multilingual embedding similarity {d:.2} (calibrated), weighted {:.2} against the sparse score {:.2}",
@@ -227,10 +118,9 @@ pub fn compare_dense(
     } else {
         explanation.push("time gap unknown (a publication date is missing)".into());
     }
-    Comparison {
-        relation,
+    (
         score,
-        reasons: Reasons {
+        Reasons {
             signals,
             shingle_jaccard: jaccard,
             containment,
@@ -239,7 +129,7 @@ pub fn compare_dense(
             time_gap_days: gap,
             explanation,
         },
-    }
+    )
 }
 
 fn shared_entities(fa: &Features, fb: &Features) -> Vec<SharedEntity> {

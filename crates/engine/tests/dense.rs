@@ -61,14 +61,14 @@ fn compare_lists_the_dense_signal() {
     let c = compare_articles_dense(&a, &b, Some(&d)).unwrap();
     let s = c.reasons.signals.dense.expect("dense signal");
     assert!(s > 0.5, "calibrated similarity of a translation: {s}");
-    assert!(c.score > compare_articles(&a, &b).score);
+    assert!(c.score > compare_articles(&a, &b).unwrap().score);
     assert!(c
         .reasons
         .explanation
         .iter()
         .any(|e| e.contains("embedding")));
     let none = compare_articles_dense(&a, &b, None).unwrap();
-    assert_eq!(none, compare_articles(&a, &b));
+    assert_eq!(none, compare_articles(&a, &b).unwrap());
 }
 
 #[test]

@@ -429,7 +429,7 @@ async fn post_compare(
                     .ok_or_else(|| Error::NotFound(format!("no article with id {id:?}")))
             };
             let (a, b) = (load(&a_id)?, load(&b_id)?);
-            Ok(comparison_json(&a, &b, &compare_articles(&a, &b)))
+            Ok(comparison_json(&a, &b, &compare_articles(&a, &b)?))
         })
         .await?
     } else {
@@ -450,7 +450,7 @@ async fn post_compare(
                     .map_err(|e| Error::BadRequest(format!("`{k}`: {e}")))
             };
             let (a, b) = (prep(a, "a")?, prep(b, "b")?);
-            Ok(comparison_json(&a, &b, &compare_articles(&a, &b)))
+            Ok(comparison_json(&a, &b, &compare_articles(&a, &b)?))
         })
         .await?
     };
