@@ -85,7 +85,7 @@ fn kind_weight(kind: EntityKind) -> f32 {
 
 /// A document's terms and entities as ids with raw weights: the half of vectorisation that
 /// needs no model, so it can run in parallel ahead of the sequential clusterer.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Prepared {
     /// Title (counted twice) and body term counts.
     body: SparseVec,

@@ -653,6 +653,65 @@ impl OnlineClusterer {
         placement
     }
 
+    /// Removes article `idx` (its arrival number) from the event it is part of now, and rebuilds
+    /// that event's centroid from the `remaining` members, `(arrival number, prepared document)`
+    /// for every other member, vectorised with the current document frequencies (which keep
+    /// counting the removed article). An emptied event leaves the index and every list; its id
+    /// stays taken. Storylines keep their links (union-find does not split): a storyline shrinks
+    /// by the removed article. Returns `None` when `idx` is not a member of `event`'s event or
+    /// `remaining` does not name exactly the other members, else whether the event was emptied.
+    pub fn remove(
+        &mut self,
+        idx: usize,
+        event: u32,
+        remaining: &[(usize, &Prepared)],
+    ) -> Option<bool> {
+        let eid = self.event_of(event) as usize;
+        let keep = self.cfg().centroid_terms;
+        let e = self.events.get(eid)?;
+        let pos = e.members.iter().position(|m| m.0 == idx)?;
+        let mut members = e.members.clone();
+        members.remove(pos);
+        let mut named: Vec<usize> = remaining.iter().map(|r| r.0).collect();
+        named.sort_unstable();
+        if named != members.iter().map(|m| m.0).collect::<Vec<_>>() {
+            return None;
+        }
+        let time: FxHashMap<usize, Option<i64>> = members.iter().copied().collect();
+        let mut rebuilt = Event {
+            id: eid as u32,
+            members: Vec::new(),
+            sum: DocVector::default(),
+            norms: [0.0; 7],
+            first: None,
+            last: None,
+            dated_members: Some(0),
+            merged_into: None,
+            evicted: false,
+        };
+        for &(i, p) in remaining {
+            let v = self.model.vectorize_prepared(p, time[&i]);
+            rebuilt.add(i, &v, keep);
+        }
+        rebuilt.members = members;
+        let emptied = rebuilt.members.is_empty();
+        rebuilt.evicted = emptied || self.events[eid].evicted;
+        if rebuilt.evicted {
+            rebuilt.sum = DocVector::default();
+            rebuilt.sum.published = rebuilt.last;
+            rebuilt.norms = [0.0; 7];
+        }
+        self.events[eid] = rebuilt;
+        self.postings.retain(|_, list| {
+            list.retain(|&x| x as usize != eid);
+            !list.is_empty()
+        });
+        if !emptied && !self.events[eid].evicted {
+            self.index_event(eid as u32);
+        }
+        Some(emptied)
+    }
+
     /// The event an event id now stands for: itself, or the event it was merged into.
     pub fn event_of(&self, mut event: u32) -> u32 {
         while let Some(e) = self.events.get(event as usize).and_then(|e| e.merged_into) {
@@ -1105,5 +1164,49 @@ mod tests {
                 c.events()[id as usize].members
             );
         }
+    }
+
+    #[test]
+    fn removing_members_rebuilds_the_centroid_and_an_emptied_event_leaves_the_index() {
+        let mut c = OnlineClusterer::new(ClusterConfig::default());
+        let texts = [
+            "Port strike halts Rotterdam\nDock workers in Rotterdam walked out on Monday over pay, halting container traffic, the FNV union said.",
+            "Rotterdam dockers strike over pay\nContainer traffic in Rotterdam stopped on Monday as dock workers walked out over pay, the FNV union said.",
+            "Rotterdam port strike goes on\nDock workers in Rotterdam stayed out on Tuesday over pay, the FNV union said, as container traffic stalled.",
+        ];
+        let prepared: Vec<Prepared> = texts.iter().map(|t| Model::prepare(&feats(t))).collect();
+        let placed: Vec<Placement> = prepared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| c.place(p, Some(i as i64 * DAY / 4), None, Place::Best))
+            .collect();
+        let e = placed[0].event;
+        assert!(placed.iter().all(|p| c.event_of(p.event) == e));
+        // Not a member, or a wrong list of the others: refused.
+        assert_eq!(c.remove(7, e, &[]), None);
+        assert_eq!(c.remove(1, e, &[(0, &prepared[0])]), None);
+        assert_eq!(
+            c.remove(1, e, &[(0, &prepared[0]), (2, &prepared[2])]),
+            Some(false)
+        );
+        let ev = &c.events()[e as usize];
+        assert_eq!(
+            ev.members.iter().map(|m| m.0).collect::<Vec<_>>(),
+            vec![0, 2]
+        );
+        assert_eq!((ev.first, ev.last), (Some(0), Some(DAY / 2)));
+        assert!(!ev.sum().body.is_empty());
+        // The rebuilt centroid is the sum of the two remaining vectors.
+        let mut fresh = OnlineClusterer::new(ClusterConfig::default());
+        fresh.model = c.model.clone();
+        let v0 = fresh.model.vectorize_prepared(&prepared[0], Some(0));
+        assert!(ev.sum().body.cosine(&v0.body) > 0.5);
+        assert_eq!(c.remove(0, e, &[(2, &prepared[2])]), Some(false));
+        assert_eq!(c.remove(2, e, &[]), Some(true));
+        assert!(c.events()[e as usize].members.is_empty());
+        assert!(c.postings.values().flatten().all(|&x| x != e));
+        // A new report of the strike starts a new event.
+        let again = c.place(&prepared[0], Some(DAY), None, Place::Best);
+        assert!(again.new_event);
     }
 }

@@ -41,6 +41,12 @@ const NO_DATE: i64 = i64::MAX;
 
 const F_EXACT: u8 = 1;
 const F_PUBLISHED: u8 = 2;
+/// The document was removed ([`DedupIndex::remove_into`]): its number stays taken, nothing
+/// else of it counts.
+const F_DELETED: u8 = 4;
+
+mod remove;
+pub use remove::Removed;
 
 /// Tunables of a [`DedupIndex`]. `threshold`, `num_perm`, `shingle` and `seed` are fixed
 /// for the lifetime of a store.
@@ -370,6 +376,8 @@ pub struct DedupIndex {
     published: Vec<i64>,
     /// One bit per doc: exact copy of an earlier doc.
     exact_bits: Vec<u64>,
+    /// One bit per doc: removed.
+    deleted_bits: Vec<u64>,
     poisoned: bool,
 }
 
@@ -428,6 +436,7 @@ impl DedupIndex {
             canon: Vec::new(),
             published: Vec::new(),
             exact_bits: Vec::new(),
+            deleted_bits: Vec::new(),
             poisoned: false,
         };
         idx.replay()?;
@@ -452,6 +461,10 @@ impl DedupIndex {
                     let rec = Record::decode(v)?;
                     let exact = rec.flags & F_EXACT != 0;
                     self.push_doc(num, rec.published, exact);
+                    if rec.flags & F_DELETED != 0 {
+                        self.set_deleted(num);
+                        return Ok(());
+                    }
                     if !exact {
                         self.exact.entry(rec.exact_hash).or_insert(num);
                     }
@@ -516,6 +529,27 @@ impl DedupIndex {
 
     fn is_exact(&self, num: u32) -> bool {
         self.exact_bits[num as usize / 64] & (1 << (num % 64)) != 0
+    }
+
+    /// Whether document `num` was removed.
+    pub fn is_deleted(&self, num: u32) -> bool {
+        self.deleted_bits
+            .get(num as usize / 64)
+            .is_some_and(|w| w & (1 << (num % 64)) != 0)
+    }
+
+    fn set_deleted(&mut self, num: u32) {
+        let word = num as usize / 64;
+        if self.deleted_bits.len() <= word {
+            self.deleted_bits.resize(word + 1, 0);
+        }
+        self.deleted_bits[word] |= 1 << (num % 64);
+    }
+
+    /// Documents in the index, removed ones left out.
+    pub fn live_len(&self) -> usize {
+        let removed: u32 = self.deleted_bits.iter().map(|w| w.count_ones()).sum();
+        self.parent.len() - removed as usize
     }
 
     fn find(&mut self, mut x: u32) -> u32 {
@@ -713,7 +747,7 @@ impl DedupIndex {
                     cands.sort_unstable();
                     cands.dedup();
                     for &c in &cands {
-                        if self.find(c) == self.find(num) {
+                        if self.is_deleted(c) || self.find(c) == self.find(num) {
                             continue;
                         }
                         let sim = if c >= start {
@@ -888,6 +922,9 @@ impl DedupIndex {
         }
         let mut out = Vec::with_capacity(ids.len());
         for num in 0..ids.len() as u32 {
+            if self.is_deleted(num) {
+                continue;
+            }
             let root = self.find(num);
             let canon = self.canon[root as usize];
             out.push(Assignment {
@@ -909,6 +946,9 @@ impl DedupIndex {
         let mut non_exact = vec![0u32; n];
         let mut exact_duplicates = 0;
         for num in 0..n as u32 {
+            if self.is_deleted(num) {
+                continue;
+            }
             let r = self.find(num) as usize;
             size[r] += 1;
             if self.is_exact(num) {
@@ -918,7 +958,7 @@ impl DedupIndex {
             }
         }
         let mut s = Summary {
-            articles: n as u64,
+            articles: self.live_len() as u64,
             exact_duplicates,
             ..Summary::default()
         };

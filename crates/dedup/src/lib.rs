@@ -43,7 +43,7 @@ pub mod normalize;
 
 pub use error::{Error, Result};
 pub use index::{
-    Assignment, DedupConfig, DedupIndex, DocRef, Sketch, SketchedDoc, Sketcher, Summary,
+    Assignment, DedupConfig, DedupIndex, DocRef, Removed, Sketch, SketchedDoc, Sketcher, Summary,
 };
 pub use minhash::{estimate_jaccard, Permutations};
 pub use normalize::Scratch;
