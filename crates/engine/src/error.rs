@@ -34,6 +34,13 @@ pub enum Error {
         id: String,
         reason: String,
     },
+    /// A stored id sent again with another title or text (`POST` never overwrites: use
+    /// `PUT /v1/articles/{id}` or `Service::replace`); `stored` is the stored version.
+    #[error("article {id:?} is already stored with another title or text (replace it with PUT /v1/articles/{{id}})")]
+    Conflict {
+        id: String,
+        stored: Box<crate::service::ArticleOut>,
+    },
     /// Stored service state is inconsistent or unreadable.
     #[error("corrupt service state: {0}")]
     Corrupt(String),

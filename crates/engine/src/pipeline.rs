@@ -221,6 +221,19 @@ pub struct Placed {
     pub judged: Vec<Judgement>,
 }
 
+/// What [`Pipeline::remove`] changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The removed article's arrival number.
+    pub doc: u32,
+    /// The event it was part of.
+    pub event: u32,
+    /// True when that event has no member left (it disappears).
+    pub emptied: bool,
+    /// The other members of its former duplicate group with their new canonical's number.
+    pub regrouped: Vec<(u32, u32)>,
+}
+
 /// The pipeline: dedup index, online clusterer, and the event each article was placed in.
 pub struct Pipeline {
     dedup: DedupIndex,
@@ -411,6 +424,85 @@ impl Pipeline {
         out.into_iter()
             .map(|p| p.ok_or_else(|| Error::Corrupt("a batch article was not placed".into())))
             .collect()
+    }
+
+    /// Removes article `id` everywhere: from the dedup index (its copies are regrouped and get
+    /// a new canonical) and from its event, whose centroid is rebuilt from the other members'
+    /// documents, given by `prepared_of(doc)`. The dedup records are queued into `txn`, with the
+    /// same rule as [`Pipeline::ingest`] when it is not committed. `None` when `id` is not in
+    /// the pipeline.
+    pub fn remove(
+        &mut self,
+        id: &str,
+        txn: &mut WriteTxn,
+        mut prepared_of: impl FnMut(u32) -> Result<Prepared>,
+    ) -> Result<Option<Removal>> {
+        let removed = match self.dedup.remove_into(id, txn) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.dedup.poison();
+                return Err(e.into());
+            }
+        };
+        let doc = removed.doc;
+        let event = self
+            .placed(doc)
+            .map(|e| self.clusterer.event_of(e))
+            .ok_or_else(|| Error::Corrupt(format!("article {id:?} has no placement")))?;
+        self.remove_placed(doc, event, &mut prepared_of)
+            .map_err(|e| {
+                self.dedup.poison();
+                e
+            })?;
+        let emptied = self
+            .clusterer
+            .events()
+            .get(event as usize)
+            .is_some_and(|e| e.members.is_empty());
+        Ok(Some(Removal {
+            doc,
+            event,
+            emptied,
+            regrouped: removed.regrouped,
+        }))
+    }
+
+    /// Repeats a stored removal while resuming (the dedup index replays its own records): takes
+    /// article `doc` out of its event.
+    pub fn replay_removal(
+        &mut self,
+        doc: u32,
+        prepared_of: &mut impl FnMut(u32) -> Result<Prepared>,
+    ) -> Result<()> {
+        let event = self
+            .placed(doc)
+            .map(|e| self.clusterer.event_of(e))
+            .ok_or_else(|| Error::Corrupt(format!("removed article {doc} has no placement")))?;
+        self.remove_placed(doc, event, prepared_of)
+    }
+
+    fn remove_placed(
+        &mut self,
+        doc: u32,
+        event: u32,
+        prepared_of: &mut impl FnMut(u32) -> Result<Prepared>,
+    ) -> Result<()> {
+        let others: Vec<u32> = self.clusterer.events()[event as usize]
+            .members
+            .iter()
+            .map(|m| m.0 as u32)
+            .filter(|&m| m != doc)
+            .collect();
+        let docs: Vec<(usize, Prepared)> = others
+            .iter()
+            .map(|&m| Ok((m as usize, prepared_of(m)?)))
+            .collect::<Result<_>>()?;
+        let refs: Vec<(usize, &Prepared)> = docs.iter().map(|(m, p)| (*m, p)).collect();
+        self.clusterer
+            .remove(doc as usize, event, &refs)
+            .ok_or_else(|| Error::Corrupt(format!("article {doc} is not in event {event}")))?;
+        Ok(())
     }
 
     /// Places a batch in memory-backed use (the commit is the caller's business only for

@@ -44,6 +44,11 @@ pub const SERVICE_SCHEMA_KEY: &[u8] = b"service.schema_version";
 const T_ARTICLES: &str = "svc.articles";
 const T_ORDER: &str = "svc.order";
 const T_CLUSTER: &str = "svc.cluster";
+/// Removed articles: seq → JSON [`Tombstone`] (what replay needs; no text).
+const T_TOMBS: &str = "svc.tombstones";
+/// The removal log: removal number (`u64` big-endian) → seq (`u64` BE) ++ the number of articles
+/// stored when it happened (`u64` BE), so replay applies it at the same point.
+const T_DELETES: &str = "svc.deletes";
 const SNAPSHOT_KEY: &[u8] = b"snapshot";
 
 /// One stored article: the cleaned input fields, its assignments at ingest time and its entities.
@@ -81,6 +86,16 @@ impl StoredArticle {
             extra: BTreeMap::new(),
         }
     }
+}
+
+/// What stays of a removed article: what replaying the log needs (its event, date and hashed
+/// term counts), not its text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tombstone {
+    id: String,
+    event_id: u32,
+    date: Option<DateTime<Utc>>,
+    prepared: Prepared,
 }
 
 /// Where one ingested article went.
@@ -285,6 +300,8 @@ struct Meta {
     entity_names: Vec<String>,
     /// Label inputs only (top entities and keyphrases; term lists empty).
     label: Features,
+    /// Removed ([`Service::delete`]): out of every list, kept so seqs stay positions.
+    deleted: bool,
 }
 
 impl Meta {
@@ -299,6 +316,7 @@ impl Meta {
             title_lower: a.title.as_deref().unwrap_or("").to_lowercase(),
             entity_names: a.entities.iter().map(|e| e.name.to_lowercase()).collect(),
             label: crate::clusters::label_inputs(&a.entities, &a.keyphrases),
+            deleted: false,
         }
     }
 
@@ -311,6 +329,8 @@ impl Meta {
 #[derive(Debug, Default)]
 struct View {
     articles: Vec<Meta>,
+    /// Articles not removed.
+    live: usize,
     by_id: HashMap<String, usize>,
     /// Event id → member seqs in ingest order (empty for an event merged into another).
     events: Vec<Vec<usize>>,
@@ -395,6 +415,39 @@ impl View {
             self.words.entry(w).or_default().push(seq);
         }
         self.articles.push(meta);
+        self.live += 1;
+        Ok(())
+    }
+
+    /// Takes article `seq` out of every list; the copies that named it as their canonical take
+    /// their new canonical from `dedup`.
+    fn remove(&mut self, seq: usize, dedup: &mut storyline_dedup::DedupIndex) -> Result<()> {
+        let Some(m) = self.articles.get_mut(seq) else {
+            return Err(Error::Corrupt(format!("no article at seq {seq}")));
+        };
+        if m.deleted {
+            return Ok(());
+        }
+        m.deleted = true;
+        let (id, event, canonical) = (m.id.clone(), m.event as usize, m.duplicate_of.clone());
+        self.live -= 1;
+        self.by_id.remove(&id);
+        if let Some(list) = self.events.get_mut(event) {
+            list.retain(|&s| s != seq);
+        }
+        if let Some(c) = canonical {
+            if let Some(list) = self.duplicates.get_mut(&c) {
+                list.retain(|&s| s != seq);
+            }
+        }
+        for s in self.duplicates.remove(&id).unwrap_or_default() {
+            let m = &mut self.articles[s];
+            let now = dedup.get(&m.id)?.map(|a| a.canonical);
+            m.duplicate_of = now.filter(|c| *c != m.id);
+            if let Some(c) = &m.duplicate_of {
+                self.duplicates.entry(c.clone()).or_default().push(s);
+            }
+        }
         Ok(())
     }
 
@@ -566,14 +619,26 @@ impl View {
 struct Writer {
     pipeline: Pipeline,
     since_snapshot: u64,
+    /// Entries in the removal log.
+    deletes: u64,
     poisoned: bool,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
+    /// The format version ([`SNAPSHOT_VERSION`]); 1 when absent.
+    #[serde(default = "snapshot_v1")]
+    version: u32,
     /// Articles covered: the first `seq` articles of the ingest order.
     seq: u64,
+    /// Removals covered: the first `deletes` entries of the removal log.
+    #[serde(default)]
+    deletes: u64,
     clusterer: OnlineClusterer,
+}
+
+fn snapshot_v1() -> u32 {
+    1
 }
 
 /// The article service: durable ingest, dedup, clustering and the read queries of the API.
@@ -664,7 +729,7 @@ impl Service {
 
     /// Number of stored articles.
     pub fn len(&self) -> usize {
-        self.view.read().map(|v| v.articles.len()).unwrap_or(0)
+        self.view.read().map(|v| v.live).unwrap_or(0)
     }
 
     /// True when no article is stored.
@@ -769,9 +834,52 @@ impl Service {
             .collect()
     }
 
+    /// Refuses a batch that sends a stored id (or one id twice) with another title or text:
+    /// a re-POST is idempotent, never a silent overwrite.
+    fn check_conflicts(&self, batch: &[Analysed]) -> Result<()> {
+        let mut seen: HashMap<&str, &Article> = HashMap::new();
+        for a in batch {
+            let art = &a.article;
+            if let Some(first) = seen.insert(&art.id, art) {
+                if (&first.title, &first.text) != (&art.title, &art.text) {
+                    return Err(Error::BadRecord {
+                        index: batch
+                            .iter()
+                            .position(|x| std::ptr::eq(&x.article, art))
+                            .unwrap_or(0),
+                        id: art.id.clone(),
+                        reason: "the same id twice in one batch with different texts".into(),
+                    });
+                }
+            }
+            let known = self
+                .view
+                .read()
+                .map_err(poisoned)?
+                .by_id
+                .contains_key(&art.id);
+            if !known {
+                continue;
+            }
+            if let Some(stored) = self.stored(&art.id)? {
+                if (&stored.title, &stored.text) != (&art.title, &art.text) {
+                    let out = self
+                        .article(&art.id)?
+                        .ok_or_else(|| Error::Corrupt(format!("article {:?} vanished", art.id)))?;
+                    return Err(Error::Conflict {
+                        id: art.id.clone(),
+                        stored: Box::new(out),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Places a batch through the pipeline and writes its new articles with the dedup records
     /// in one transaction; then publishes them to the view.
     fn place_batch(&self, w: &mut Writer, batch: &[Analysed]) -> Result<Vec<Placed>> {
+        self.check_conflicts(batch)?;
         let mut txn = self.store.begin_write();
         let placed = w.pipeline.ingest(batch, &mut txn)?;
         let mut fresh: Vec<(&Analysed, &Placed)> = batch
@@ -811,6 +919,88 @@ impl Service {
         Ok(placed)
     }
 
+    /// Removes article `id` everywhere (dedup index — its copies get a new canonical —, its
+    /// event, whose centroid is rebuilt from the other members, its storyline, search, export):
+    /// one durable transaction holding the dedup records, the removal log entry and a tombstone
+    /// (event, date and hashed term counts for replay; not the text). False when no such article.
+    pub fn delete(&self, id: &str) -> Result<bool> {
+        let mut w = self.writer.lock().map_err(poisoned)?;
+        self.reload_if_poisoned(&mut w)?;
+        let Some(seq) = self.view.read().map_err(poisoned)?.by_id.get(id).copied() else {
+            return Ok(false);
+        };
+        match self.delete_locked(&mut w, id, seq) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                w.poisoned = true;
+                Err(e)
+            }
+        }
+    }
+
+    fn delete_locked(&self, w: &mut Writer, id: &str, seq: usize) -> Result<()> {
+        let stored = self
+            .stored(id)?
+            .ok_or_else(|| Error::Corrupt(format!("article {id:?} is listed but not stored")))?;
+        let mut txn = self.store.begin_write();
+        let total = self.view.read().map_err(poisoned)?.articles.len() as u64;
+        let store = &self.store;
+        let view = &self.view;
+        let removal = w
+            .pipeline
+            .remove(id, &mut txn, |doc| prepared_of(store, view, doc))?
+            .ok_or_else(|| Error::Corrupt(format!("article {id:?} is not in the dedup index")))?;
+        if removal.doc as usize != seq {
+            return Err(Error::Corrupt(format!(
+                "article {id:?} is doc {} in the dedup index, seq {seq} in the log",
+                removal.doc
+            )));
+        }
+        let tomb = Tombstone {
+            id: id.to_string(),
+            event_id: stored.event_id,
+            date: stored.date,
+            prepared: Model::prepare(&Features::of(&stored.article())),
+        };
+        txn.put_owned(
+            T_TOMBS,
+            (seq as u64).to_be_bytes().to_vec(),
+            to_json(&tomb)?,
+        );
+        txn.delete(T_ARTICLES, id.as_bytes());
+        let mut entry = (seq as u64).to_be_bytes().to_vec();
+        entry.extend_from_slice(&total.to_be_bytes());
+        txn.put_owned(T_DELETES, w.deletes.to_be_bytes().to_vec(), entry);
+        txn.commit(&*self.store)?;
+        w.deletes += 1;
+        let mut v = self.view.write().map_err(poisoned)?;
+        v.remove(seq, w.pipeline.dedup())?;
+        v.assign(&mut w.pipeline);
+        v.derived = v.derive();
+        Ok(())
+    }
+
+    /// Replaces article `id` with `article` (an upsert: stores it when absent): the old version
+    /// is removed everywhere ([`Service::delete`], durable on its own), then the new one is
+    /// ingested as a new arrival and placed afresh in dedup, event and storyline. A crash between
+    /// the two leaves the article removed (the request was not answered; retrying it stores the
+    /// new version).
+    pub fn replace(&self, article: Article) -> Result<IngestResult> {
+        self.delete(&article.id)?;
+        self.ingest_articles(vec![article])?
+            .pop()
+            .ok_or_else(|| Error::Corrupt("a replaced article was not stored".into()))
+    }
+
+    fn reload_if_poisoned(&self, w: &mut Writer) -> Result<()> {
+        if w.poisoned {
+            let (writer, view) = load(&self.store, self.config)?;
+            *w = writer;
+            *self.view.write().map_err(poisoned)? = view;
+        }
+        Ok(())
+    }
+
     /// Writes the cluster-state snapshot now (also done every `snapshot_every` articles).
     pub fn snapshot(&self) -> Result<()> {
         let mut w = self.writer.lock().map_err(poisoned)?;
@@ -821,9 +1011,14 @@ impl Service {
     }
 
     fn write_snapshot(&self, w: &mut Writer) -> Result<()> {
-        let seq = self.len() as u64;
+        let (seq, deletes) = {
+            let v = self.view.read().map_err(poisoned)?;
+            (v.articles.len() as u64, w.deletes)
+        };
         let bytes = serde_json::to_vec(&SnapshotRef {
+            version: SNAPSHOT_VERSION,
             seq,
+            deletes,
             clusterer: w.pipeline.clusterer(),
         })
         .map_err(|e| Error::Corrupt(format!("serialising the snapshot: {e}")))?;
@@ -852,7 +1047,13 @@ impl Service {
         let Some(a) = self.stored(id)? else {
             return Ok(None);
         };
-        let storyline_id = self.view.read().map_err(poisoned)?.storyline(a.event_id);
+        let (storyline_id, duplicate_of) = {
+            let v = self.view.read().map_err(poisoned)?;
+            let dup = v.by_id.get(id).map_or(a.duplicate_of.clone(), |&s| {
+                v.articles[s].duplicate_of.clone()
+            });
+            (v.storyline(a.event_id), dup)
+        };
         Ok(Some(ArticleOut {
             date: fmt_date(a.date),
             entities: a.entities.iter().map(|e| e.name.clone()).collect(),
@@ -863,7 +1064,7 @@ impl Service {
             lang: a.lang,
             event_id: a.event_id,
             storyline_id,
-            duplicate_of: a.duplicate_of,
+            duplicate_of,
         }))
     }
 
@@ -1102,7 +1303,8 @@ impl Service {
         }
         let is_match = |s: usize| {
             let a = &v.articles[s];
-            a.title_lower.contains(&q) || a.entity_names.iter().any(|n| n.contains(&q))
+            !a.deleted
+                && (a.title_lower.contains(&q) || a.entity_names.iter().any(|n| n.contains(&q)))
         };
         // Candidates from the word index when every query word is a whole indexed word (the
         // rarest one's postings), verified by the substring test; otherwise a scan.
@@ -1158,27 +1360,32 @@ impl Service {
     /// Visits every stored article in ingest order, with its current event, storyline,
     /// duplicate group and labels (the fields of `storyline cluster` rows).
     pub fn export(&self, mut visit: impl FnMut(Exported) -> Result<()>) -> Result<()> {
-        let groups: Vec<(u64, String)> = {
+        let groups: Vec<(String, (u64, String))> = {
             let mut w = self.writer.lock().map_err(poisoned)?;
             w.pipeline
                 .dedup()
                 .assignments()?
                 .into_iter()
-                .map(|a| (a.group, a.canonical))
+                .map(|a| (a.id, (a.group, a.canonical)))
                 .collect()
         };
         let ids: Vec<String> = {
             let v = self.view.read().map_err(poisoned)?;
-            v.articles.iter().map(|a| a.id.clone()).collect()
+            v.articles
+                .iter()
+                .filter(|a| !a.deleted)
+                .map(|a| a.id.clone())
+                .collect()
         };
+        let groups: HashMap<String, (u64, String)> = groups.into_iter().collect();
         let mut event_labels: HashMap<u32, String> = HashMap::new();
         let mut storyline_labels: HashMap<u32, String> = HashMap::new();
-        for (seq, id) in ids.into_iter().enumerate() {
+        for id in ids {
             let mut a = self
                 .stored(&id)?
                 .ok_or_else(|| Error::Corrupt(format!("article {id:?} missing")))?;
             let (group, canonical) = groups
-                .get(seq)
+                .get(&id)
                 .cloned()
                 .ok_or_else(|| Error::Corrupt(format!("article {id:?} has no dedup group")))?;
             let v = self.view.read().map_err(poisoned)?;
@@ -1224,12 +1431,115 @@ pub struct Exported {
 
 #[derive(Serialize)]
 struct SnapshotRef<'a> {
+    version: u32,
     seq: u64,
+    deletes: u64,
     clusterer: &'a OnlineClusterer,
 }
 
+/// Version of the cluster snapshot's format: 1 had no `version` and no `deletes` (the removal
+/// log did not exist); 2 adds both. A newer version is refused.
+const SNAPSHOT_VERSION: u32 = 2;
+
 /// Articles re-analysed per parallel step when replaying after the snapshot.
 const REPLAY_CHUNK: usize = 512;
+
+/// The prepared document of article `seq` for rebuilding an event's centroid: from its stored
+/// text, or from its tombstone when it was removed since.
+fn prepared_of(store: &Arc<dyn Store>, view: &RwLock<View>, seq: u32) -> Result<Prepared> {
+    let v = view.read().map_err(poisoned)?;
+    prepared_in(store, &v, seq)
+}
+
+fn prepared_in(store: &Arc<dyn Store>, view: &View, seq: u32) -> Result<Prepared> {
+    let id = view
+        .articles
+        .get(seq as usize)
+        .map(|m| m.id.clone())
+        .ok_or_else(|| Error::Corrupt(format!("no article at seq {seq}")))?;
+    prepared_by_id(store, &id, seq)
+}
+
+fn prepared_by_id(store: &Arc<dyn Store>, id: &str, seq: u32) -> Result<Prepared> {
+    if let Some(raw) = store.get(T_ARTICLES, id.as_bytes())? {
+        let a: StoredArticle = serde_json::from_slice(&raw)
+            .map_err(|e| Error::Corrupt(format!("article {id:?}: {e}")))?;
+        if a.seq == u64::from(seq) {
+            return Ok(Model::prepare(&Features::of(&a.article())));
+        }
+    }
+    Ok(tombstone(store, u64::from(seq))?.prepared)
+}
+
+fn tombstone(store: &Arc<dyn Store>, seq: u64) -> Result<Tombstone> {
+    let raw = store
+        .get(T_TOMBS, &seq.to_be_bytes())?
+        .ok_or_else(|| Error::Corrupt(format!("article {seq} is neither stored nor removed")))?;
+    serde_json::from_slice(&raw).map_err(|e| Error::Corrupt(format!("tombstone {seq}: {e}")))
+}
+
+/// Stored article `seq` (`id` in the order log), or for a removed one a stand-in built from its
+/// tombstone (no text) with the tombstone.
+fn load_record(
+    store: &Arc<dyn Store>,
+    id: &str,
+    seq: u64,
+) -> Result<(StoredArticle, Option<Tombstone>)> {
+    if let Some(raw) = store.get(T_ARTICLES, id.as_bytes())? {
+        let a: StoredArticle = serde_json::from_slice(&raw)
+            .map_err(|e| Error::Corrupt(format!("article {id:?}: {e}")))?;
+        if a.seq == seq {
+            return Ok((a, None));
+        }
+    }
+    let t = tombstone(store, seq)
+        .map_err(|_| Error::Corrupt(format!("article {id:?} is in the log but missing")))?;
+    let stand_in = StoredArticle {
+        seq,
+        id: t.id.clone(),
+        title: None,
+        text: String::new(),
+        url: None,
+        date: t.date,
+        lang: None,
+        event_id: t.event_id,
+        storyline_id: t.event_id,
+        duplicate_of: None,
+        entities: Vec::new(),
+        keyphrases: Vec::new(),
+    };
+    Ok((stand_in, Some(t)))
+}
+
+/// The removal log: (seq, articles stored when it happened), in order.
+fn removal_log(store: &Arc<dyn Store>) -> Result<Vec<(u64, u64)>> {
+    let mut out = Vec::new();
+    let mut bad = None;
+    store.scan(
+        T_DELETES,
+        (Bound::Unbounded, Bound::Unbounded),
+        &mut |k, v| {
+            let (Ok(n), Ok(seq), Ok(at)) = (
+                <[u8; 8]>::try_from(k),
+                <[u8; 8]>::try_from(&v[..v.len().min(8)]),
+                <[u8; 8]>::try_from(&v[v.len().min(8)..]),
+            ) else {
+                bad = Some(format!("removal log entry of {} bytes", v.len()));
+                return ControlFlow::Break(());
+            };
+            if u64::from_be_bytes(n) != out.len() as u64 {
+                bad = Some(format!("removal {} out of order", u64::from_be_bytes(n)));
+                return ControlFlow::Break(());
+            }
+            out.push((u64::from_be_bytes(seq), u64::from_be_bytes(at)));
+            ControlFlow::Continue(())
+        },
+    )?;
+    match bad {
+        Some(b) => Err(Error::Corrupt(b)),
+        None => Ok(out),
+    }
+}
 
 /// Builds the writer and view from the store: dedup index, snapshot, then the article log.
 fn load(store: &Arc<dyn Store>, config: ClusterConfig) -> Result<(Writer, View)> {
@@ -1240,10 +1550,25 @@ fn load(store: &Arc<dyn Store>, config: ClusterConfig) -> Result<(Writer, View)>
                 .map_err(|e| Error::Corrupt(format!("cluster snapshot: {e}")))?,
         ),
     };
-    let (covered, clusterer) = match snapshot {
-        Some(s) => (s.seq, s.clusterer),
-        None => (0, OnlineClusterer::new(config)),
+    if let Some(v) = snapshot.as_ref().map(|s| s.version) {
+        if v > SNAPSHOT_VERSION {
+            return Err(Error::Corrupt(format!(
+                "cluster snapshot format {v}; this build reads up to {SNAPSHOT_VERSION}"
+            )));
+        }
+    }
+    let (covered, covered_deletes, clusterer) = match snapshot {
+        Some(s) => (s.seq, s.deletes, s.clusterer),
+        None => (0, 0, OnlineClusterer::new(config)),
     };
+    let log = removal_log(store)?;
+    if covered_deletes > log.len() as u64 {
+        return Err(Error::Corrupt(format!(
+            "snapshot covers {covered_deletes} removals, the log has {}",
+            log.len()
+        )));
+    }
+    let mut pending = log[covered_deletes as usize..].iter().peekable();
     let mut pipeline = Pipeline::resume(store.clone(), DedupConfig::default(), clusterer)?;
     let mut ids: Vec<String> = Vec::new();
     let mut failure = None;
@@ -1280,26 +1605,39 @@ fn load(store: &Arc<dyn Store>, config: ClusterConfig) -> Result<(Writer, View)>
         )));
     }
     let mut view = View::default();
-    for chunk in ids.chunks(REPLAY_CHUNK) {
+    for (c, chunk) in ids.chunks(REPLAY_CHUNK).enumerate() {
         let mut recs = Vec::with_capacity(chunk.len());
-        for id in chunk {
-            let raw = store.get(T_ARTICLES, id.as_bytes())?.ok_or_else(|| {
-                Error::Corrupt(format!("article {id:?} is in the log but missing"))
-            })?;
-            let a: StoredArticle = serde_json::from_slice(&raw)
-                .map_err(|e| Error::Corrupt(format!("article {id:?}: {e}")))?;
-            recs.push(a);
+        for (k, id) in chunk.iter().enumerate() {
+            recs.push(load_record(store, id, (c * REPLAY_CHUNK + k) as u64)?);
         }
         let prepared: Vec<Option<Prepared>> = recs
             .par_iter()
-            .map(|a| (a.seq >= covered).then(|| Model::prepare(&Features::of(&a.article()))))
+            .map(|(a, tomb)| {
+                (a.seq >= covered).then(|| match tomb {
+                    Some(t) => t.prepared.clone(),
+                    None => Model::prepare(&Features::of(&a.article())),
+                })
+            })
             .collect();
-        for (a, p) in recs.iter().zip(&prepared) {
+        for ((a, _), p) in recs.iter().zip(&prepared) {
+            while let Some(&(seq, _)) = pending.next_if(|&&(_, at)| at == a.seq) {
+                pipeline.replay_removal(seq as u32, &mut |d| prepared_in(store, &view, d))?;
+            }
+            view.push(a)?;
             pipeline.replay(p.as_ref(), a.date.map(|d| d.timestamp()), a.event_id)?;
         }
-        for a in &recs {
-            view.push(a)?;
+    }
+    for &(seq, at) in pending {
+        if at != ids.len() as u64 {
+            return Err(Error::Corrupt(format!(
+                "removal of article {seq} at {at}, after the {} stored",
+                ids.len()
+            )));
         }
+        pipeline.replay_removal(seq as u32, &mut |d| prepared_in(store, &view, d))?;
+    }
+    for &(seq, _) in &log {
+        view.remove(seq as usize, pipeline.dedup())?;
     }
     if pipeline.clusterer().events().len() != view.events.len() {
         return Err(Error::Corrupt(format!(
@@ -1314,6 +1652,7 @@ fn load(store: &Arc<dyn Store>, config: ClusterConfig) -> Result<(Writer, View)>
         Writer {
             pipeline,
             since_snapshot,
+            deletes: log.len() as u64,
             poisoned: false,
         },
         view,
@@ -1435,5 +1774,96 @@ mod tests {
             other => panic!("expected a bad record, got {other:?}"),
         }
         assert!(s.is_empty());
+    }
+
+    fn exported(s: &Service) -> Vec<(String, u32, Option<String>)> {
+        let mut out = Vec::new();
+        s.export(|x| {
+            out.push((x.article.id, x.article.event_id, Some(x.canonical)));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn delete_and_replace_reach_every_answer_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svc.redb");
+        for snapshot_every in [1000, 1] {
+            let _ = std::fs::remove_file(&path);
+            let expected = {
+                let s = Service::open_with(&path, snapshot_every).unwrap();
+                s.ingest(batch()).unwrap();
+                // Re-POSTing a stored id with other text is refused, with the stored version.
+                let mut changed = batch();
+                changed[2].text = Some("Something else entirely.".into());
+                match s.ingest(changed) {
+                    Err(Error::Conflict { id, stored }) => {
+                        assert_eq!(id, "c");
+                        assert!(stored.text.contains("measles"));
+                    }
+                    other => panic!("expected a conflict, got {other:?}"),
+                }
+                // Removing the canonical "a": its copy gets itself as canonical, b stays.
+                assert!(s.delete("a").unwrap());
+                assert!(!s.delete("a").unwrap());
+                assert_eq!(s.len(), 3);
+                assert!(s.article("a").unwrap().is_none());
+                assert_eq!(s.article("a-copy").unwrap().unwrap().duplicate_of, None);
+                assert!(s
+                    .search("rotterdam", 10)
+                    .unwrap()
+                    .articles
+                    .iter()
+                    .all(|x| x.id != "a"));
+                let ev = s
+                    .event(s.article("b").unwrap().unwrap().event_id)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(ev.size, 2);
+                assert!(ev.articles.iter().all(|x| x.id != "a"));
+                // Replacing c moves it out of the measles event, which disappears.
+                let old_event = s.article("c").unwrap().unwrap().event_id;
+                let before = s
+                    .events(&ListQuery {
+                        limit: 50,
+                        ..ListQuery::default()
+                    })
+                    .unwrap()
+                    .total;
+                let mut c = raw("c", "Port strike halts Rotterdam", "Dock workers in Rotterdam walked out on Monday over pay, halting container traffic at Europe's largest port, the FNV union said, in a second report.", "2024-03-04");
+                c.id = "c".into();
+                let r = s.replace(c.prepare().unwrap()).unwrap();
+                assert_ne!(r.event_id, old_event);
+                let after = s
+                    .events(&ListQuery {
+                        limit: 50,
+                        ..ListQuery::default()
+                    })
+                    .unwrap();
+                assert_eq!(after.total, before - 1, "the emptied event is gone");
+                assert!(s
+                    .article("c")
+                    .unwrap()
+                    .unwrap()
+                    .text
+                    .contains("second report"));
+                exported(&s)
+            };
+            let s = Service::open_with(&path, snapshot_every).unwrap();
+            assert_eq!(s.len(), 3);
+            assert_eq!(exported(&s), expected, "snapshot every {snapshot_every}");
+            assert!(s.article("a").unwrap().is_none());
+            // A deleted id can be stored again.
+            s.ingest(vec![raw(
+                "a",
+                "Port strike halts Rotterdam",
+                "New text of a.",
+                "2024-03-06",
+            )])
+            .unwrap();
+            assert_eq!(s.len(), 4);
+        }
     }
 }
