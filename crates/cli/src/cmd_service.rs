@@ -66,6 +66,16 @@ pub struct ExportArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Service database.
+    #[arg(long)]
+    db: PathBuf,
+    /// Ids of the articles to remove.
+    #[arg(required = true)]
+    ids: Vec<String>,
+}
+
+#[derive(Args, Debug)]
 pub struct ImportArgs {
     /// A JSON Lines export (`storyline export`).
     file: PathBuf,
@@ -211,4 +221,27 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
 pub fn import(args: ImportArgs, job: &JobOptions) -> anyhow::Result<()> {
     let svc = open(&args.db)?;
     ingest_into(&svc, &[args.file], job)
+}
+
+/// `storyline delete --db DB ID...`: removes articles everywhere, each durably; an id that is not
+/// stored is reported, and makes the command fail after the others are removed.
+pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
+    let svc = open(&args.db)?;
+    let mut missing = Vec::new();
+    for id in &args.ids {
+        if svc.delete(id).with_context(|| format!("removing {id:?}"))? {
+            println!("removed {id}");
+        } else {
+            missing.push(id.as_str());
+        }
+    }
+    svc.snapshot()?;
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "not stored in {}: {}",
+            args.db.display(),
+            missing.join(", ")
+        );
+    }
+    Ok(())
 }

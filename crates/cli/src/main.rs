@@ -123,6 +123,8 @@ enum Command {
     Export(cmd_service::ExportArgs),
     /// Re-ingest an export into a service database.
     Import(cmd_service::ImportArgs),
+    /// Remove articles from a service database everywhere (duplicates, events, storylines, search).
+    Delete(cmd_service::DeleteArgs),
 }
 
 #[derive(Args, Debug)]
@@ -249,6 +251,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up(args) => cmd_service::up(args, &job),
         Command::Export(args) => cmd_service::export(args),
         Command::Import(args) => cmd_service::import(args, &job),
+        Command::Delete(args) => cmd_service::delete(args),
         Command::Eval(EvalCommand::Pairs {
             file,
             json,

@@ -484,3 +484,23 @@ fn every_front_end_gives_one_answer_on_a_generated_stream() {
         start.elapsed().as_secs_f64()
     );
 }
+
+#[test]
+fn delete_removes_articles_from_the_database_and_names_unknown_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.redb");
+    let db = db.to_str().unwrap();
+    let sample = sample();
+    assert!(run(&["ingest", sample.to_str().unwrap(), "--db", db])
+        .status
+        .success());
+    let o = run(&["delete", "--db", db, "art-001", "no-such-id"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("removed art-001"), "{out}");
+    assert!(err.contains("no-such-id"), "{err}");
+    let o = run(&["export", "--db", db]);
+    let (out, _) = text(&o);
+    assert_eq!(out.lines().count(), 61);
+    assert!(!out.contains("\"id\":\"art-001\""));
+}

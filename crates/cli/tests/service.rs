@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use storyline_server::client::{get, post_json};
+use storyline_server::client::{get, post_json, request};
 
 const TOKEN: &str = "crash-test-token";
 const ARTICLES: usize = 5_000;
@@ -380,4 +380,98 @@ fn ingest_export_import_round_trip() {
         ids(&export2),
         "same articles in the same order"
     );
+}
+
+#[test]
+fn put_and_delete_are_durable_the_moment_they_are_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("changes.redb");
+    let (mut child, addr) = serve(&db);
+    let articles = synthetic(120, 41);
+    let body = serde_json::to_vec(&json!({ "articles": articles })).unwrap();
+    let r = post_json(addr, "/v1/articles", Some(TOKEN), &body).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let id = |k: usize| articles[k]["id"].as_str().unwrap().to_string();
+
+    // A re-POST of a stored id with other text: 409 with the stored version, nothing changed.
+    let mut changed = articles[0].clone();
+    changed["text"] = "A different text under the same id.".into();
+    let r = post_json(
+        addr,
+        "/v1/articles",
+        Some(TOKEN),
+        changed.to_string().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.json()["stored"]["id"], articles[0]["id"]);
+
+    // Writes need the token.
+    let r = request(addr, "DELETE", &format!("/v1/articles/{}", id(1)), &[], &[]).unwrap();
+    assert_eq!(r.status, 401);
+    let r = request(addr, "DELETE", "/v1/articles/no-such-id", &headers, &[]).unwrap();
+    assert_eq!(r.status, 404);
+    assert!(r.json()["error"].is_string());
+
+    let r = request(
+        addr,
+        "DELETE",
+        &format!("/v1/articles/{}", id(1)),
+        &headers,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["deleted"], true);
+    let mut replacement = articles[2].clone();
+    replacement["text"] = "Replaced: the council approved the new harbour budget on Friday after a long debate, officials said.".into();
+    replacement["title"] = "Council approves harbour budget".into();
+    let r = request(
+        addr,
+        "PUT",
+        &format!("/v1/articles/{}", id(2)),
+        &headers,
+        replacement.to_string().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let placed = r.json()["result"].clone();
+    // SIGKILL right after the answers: both changes must survive.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, addr) = serve(&db);
+    assert_eq!(count(addr), 119);
+    assert_eq!(
+        get(addr, &format!("/v1/articles/{}", id(1)))
+            .unwrap()
+            .status,
+        404
+    );
+    let a = get(addr, &format!("/v1/articles/{}", id(2)))
+        .unwrap()
+        .json();
+    assert!(a["text"].as_str().unwrap().starts_with("Replaced"), "{a}");
+    assert_eq!(a["event_id"], placed["event_id"]);
+    let ev = get(addr, &format!("/v1/events/{}", a["event_id"]))
+        .unwrap()
+        .json();
+    assert!(ev["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["id"] != id(1).as_str()));
+    let found = get(addr, "/v1/search?q=harbour%20budget").unwrap().json();
+    assert!(found["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == id(2).as_str()));
+    sigterm(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
 }

@@ -450,11 +450,10 @@ impl Pipeline {
             .placed(doc)
             .map(|e| self.clusterer.event_of(e))
             .ok_or_else(|| Error::Corrupt(format!("article {id:?} has no placement")))?;
-        self.remove_placed(doc, event, &mut prepared_of)
-            .map_err(|e| {
-                self.dedup.poison();
-                e
-            })?;
+        if let Err(e) = self.remove_placed(doc, event, &mut prepared_of) {
+            self.dedup.poison();
+            return Err(e);
+        }
         let emptied = self
             .clusterer
             .events()

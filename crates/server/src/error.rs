@@ -49,6 +49,7 @@ impl Error {
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Engine(storyline_engine::Error::BadRecord { .. }) => StatusCode::BAD_REQUEST,
+            Error::Engine(storyline_engine::Error::Conflict { .. }) => StatusCode::CONFLICT,
             Error::Engine(_) | Error::Io(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -62,8 +63,11 @@ impl IntoResponse for Error {
         if status.is_server_error() {
             eprintln!("error: {self}");
         }
-        let mut resp =
-            (status, Json(serde_json::json!({"error": self.to_string()}))).into_response();
+        let mut body = serde_json::json!({"error": self.to_string()});
+        if let Error::Engine(storyline_engine::Error::Conflict { stored, .. }) = &self {
+            body["stored"] = serde_json::to_value(stored).unwrap_or_default();
+        }
+        let mut resp = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -106,7 +106,10 @@ pub fn router(svc: Arc<Service>, cfg: ServerConfig) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi_json))
         .route("/v1/articles", post(post_articles))
-        .route("/v1/articles/{id}", get(get_article))
+        .route(
+            "/v1/articles/{id}",
+            get(get_article).put(put_article).delete(delete_article),
+        )
         .route("/v1/articles/{id}/related", get(get_related))
         .route("/v1/compare", post(post_compare))
         .route("/v1/events", get(list_events))
@@ -378,6 +381,58 @@ async fn post_articles(
     let svc = st.svc.clone();
     let results = blocking(move || Ok(svc.ingest(raws)?)).await?;
     Ok(Json(serde_json::json!({ "results": results })))
+}
+
+/// `PUT /v1/articles/{id}`: replaces (or creates) one article; the body's `id`, when given,
+/// must be the path's.
+async fn put_article(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>> {
+    authorize(&st, &headers, true)?;
+    let limit = st.cfg.max_body_bytes;
+    let mut value = json_body(&headers, body).map_err(|e| match e {
+        Error::TooLarge(_) => Error::TooLarge(limit),
+        e => e,
+    })?;
+    let Value::Object(m) = &mut value else {
+        return Err(Error::BadRequest("expected an article object".into()));
+    };
+    match m.get("id") {
+        None => {
+            m.insert("id".into(), Value::String(id.clone()));
+        }
+        Some(Value::String(b)) if *b == id => {}
+        Some(other) => {
+            return Err(Error::BadRequest(format!(
+                "the body's id {other} is not the path's {id:?}"
+            )))
+        }
+    }
+    let raw = raw_article(value, &format!("article {id:?}"))?;
+    let article = raw
+        .prepare()
+        .map_err(|e| Error::BadRequest(format!("article {id:?}: {e}")))?;
+    let svc = st.svc.clone();
+    let result = blocking(move || Ok(svc.replace(article)?)).await?;
+    Ok(Json(serde_json::json!({ "result": result })))
+}
+
+/// `DELETE /v1/articles/{id}`: removes an article everywhere, durably.
+async fn delete_article(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    authorize(&st, &headers, true)?;
+    let (svc, id2) = (st.svc.clone(), id.clone());
+    if blocking(move || Ok(svc.delete(&id2)?)).await? {
+        Ok(Json(serde_json::json!({ "id": id, "deleted": true })))
+    } else {
+        Err(Error::NotFound(format!("no article with id {id:?}")))
+    }
 }
 
 async fn get_article(

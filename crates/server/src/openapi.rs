@@ -58,6 +58,12 @@ fn list_params() -> Value {
 pub fn document() -> Value {
     let date = json!({"type": ["string", "null"], "format": "date-time"});
     let nstr = json!({"type": ["string", "null"]});
+    let mut post_responses = responses(
+        "IngestResults",
+        "one result per input article",
+        &["400", "401", "403", "413", "415"],
+    );
+    post_responses["409"] = ok("Conflict", "an id stored with another text");
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -76,6 +82,10 @@ pub fn document() -> Value {
                     {"$ref": "#/components/schemas/ArticleIn"},
                     {"type": "object", "required": ["articles"], "properties": {"articles": {"type": "array", "items": {"$ref": "#/components/schemas/ArticleIn"}}}}
                 ]},
+                "Conflict": {"type": "object", "required": ["error", "stored"], "description": "409: the id is stored with another title or text (POST never overwrites; PUT replaces).", "properties": {"error": {"type": "string"}, "stored": {"$ref": "#/components/schemas/Article"}}},
+                "PutResult": {"type": "object", "properties": {"result": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "duplicate_of": nstr, "event_id": {"type": "integer"}, "storyline_id": {"type": "integer"}}}}},
+                "Deleted": {"type": "object", "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}}},
                 "IngestResults": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "string"}, "duplicate_of": nstr, "event_id": {"type": "integer"}, "storyline_id": {"type": "integer"}}}}}},
                 "Article": {"type": "object", "properties": {
@@ -121,12 +131,20 @@ pub fn document() -> Value {
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition", "content": {"text/plain": {}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {}}}}}},
             "/v1/articles": {"post": {
-                "summary": "Ingest one article or {\"articles\": [...]}; all or nothing; durable (fsync'd) before the answer. Ids already stored return their stored assignment.",
+                "summary": "Ingest one article or {\"articles\": [...]}; all or nothing; durable (fsync'd) before the answer. Ids already stored with the same title and text return their stored assignment; with another, 409 with the stored version (use PUT to replace).",
                 "security": [{"bearer": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArticlesIn"}}}},
-                "responses": responses("IngestResults", "one result per input article", &["400", "401", "403", "413", "415"])}},
-            "/v1/articles/{id}": {"get": {"summary": "A stored article", "parameters": [path_param("id", "string")],
-                "responses": responses("Article", "the article", &["401", "403", "404"])}},
+                "responses": post_responses}},
+            "/v1/articles/{id}": {
+                "get": {"summary": "A stored article", "parameters": [path_param("id", "string")],
+                    "responses": responses("Article", "the article", &["401", "403", "404"])},
+                "put": {"summary": "Replace the article (or store it when absent): the old version leaves its duplicate group, event and storyline, the new one is placed afresh; durable before the answer. The body's `id`, when given, must be the path's.",
+                    "security": [{"bearer": []}], "parameters": [path_param("id", "string")],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleIn"}}}},
+                    "responses": responses("PutResult", "where the new version went", &["400", "401", "403", "413", "415"])},
+                "delete": {"summary": "Remove the article everywhere (duplicate group — its copies get a new canonical —, event, storyline, search, export); durable before the answer",
+                    "security": [{"bearer": []}], "parameters": [path_param("id", "string")],
+                    "responses": responses("Deleted", "removed", &["401", "403", "404"])}},
             "/v1/articles/{id}/related": {"get": {"summary": "Duplicates, same event, same storyline (at most 50 each)", "parameters": [path_param("id", "string")],
                 "responses": responses("Related", "related articles", &["401", "403", "404"])}},
             "/v1/compare": {"post": {"summary": "Relation of two articles (given, or stored by id)",
