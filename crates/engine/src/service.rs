@@ -1,19 +1,21 @@
 //! The durable article service behind `storyline serve` and `storyline ingest --db`.
 //!
-//! A [`Service`] owns one [`RedbStore`] file holding:
+//! A [`Service`] owns one [`Store`] ([`RedbStore`] on disk, [`MemStore`] in tests) holding:
 //! * `svc.articles`: article id → JSON [`StoredArticle`] (text, metadata, assignments, entities);
 //! * `svc.order`: sequence number (`u64` big-endian) → article id, the ingest order;
-//! * `svc.cluster`: `snapshot` → JSON [`OnlineClusterer`] state covering the first `seq` articles;
-//! * the [`DedupIndex`] tables (`dedup.*`) and `meta` (schema versions, dedup config).
+//! * `svc.cluster`: `snapshot` → JSON [`OnlineClusterer`] state covering the first `seq` articles
+//!   and the first `deletes` removals (format version 2);
+//! * `svc.tombstones` and `svc.deletes`: removed articles (no text) and the removal log;
+//! * the dedup index's tables (`dedup.*`) and `meta` (schema versions, dedup config).
 //!
-//! Durability: one ingest call is ONE [`Store::write_batch`] (fsync'd by redb before it returns)
-//! holding the articles, their order entries and the dedup index's own records — the dedup index
-//! writes through a deferring store adapter that queues its ops into that batch. So after a crash either
-//! the whole batch is there or none of it; acknowledged articles are never lost and the dedup and
-//! article tables never disagree. Cluster state is snapshotted every `snapshot_every` articles
-//! (default [`SNAPSHOT_EVERY`]) and on [`Service::snapshot`]; opening loads the snapshot and replays
-//! the later articles with their stored event ids, so event and storyline ids are stable across
-//! restarts.
+//! Durability: one ingest call is ONE [`WriteTxn`](storyline_store::WriteTxn) (fsync'd by redb
+//! when it commits) into which the [`Pipeline`] queues the dedup index's records and the service
+//! its articles and order entries. So after a crash either the whole batch is there or none of
+//! it; acknowledged articles are never lost and the dedup and article tables never disagree. A
+//! removal ([`Service::delete`]) is one transaction too. Cluster state is snapshotted every
+//! `snapshot_every` articles (default [`SNAPSHOT_EVERY`]) and on [`Service::snapshot`]; opening
+//! loads the snapshot and replays the later articles with their stored event ids, and the later
+//! removals at their place in the log, so event and storyline ids are stable across restarts.
 //!
 //! Concurrency: writes are serialised by one writer lock (dedup index + clusterer); reads use an
 //! in-memory view behind a read-write lock that writers hold only to publish a finished batch.
