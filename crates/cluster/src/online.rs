@@ -64,7 +64,7 @@ pub struct ClusterConfig {
     pub event_max_span_days: f32,
     /// By default 0.5: when neither an article nor a one-article event has a time, the article
     /// joins only if their entity cosine exceeds their entity-free content similarity by less
-    /// than this ("actor dominance", as in [`crate::Thresholds`]). Two undated reports about the
+    /// than this ("actor dominance", see [`Signals::actor_dominance`]). Two undated reports about the
     /// same people doing different things (the founding seed pair) are then two events.
     #[serde(default = "default_undated_dominance")]
     pub undated_pair_dominance: f32,

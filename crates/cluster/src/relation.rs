@@ -61,7 +61,7 @@ pub struct Reasons {
     pub explanation: Vec<String>,
 }
 
-/// The full answer of [`compare`].
+/// The full answer of a comparison: the relation (the pipeline's decision), score and reasons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub relation: Relation,
