@@ -15,6 +15,9 @@ pub enum Error {
     /// Table names must be 1..=255 bytes.
     #[error("invalid table name {0:?}")]
     InvalidTable(String),
+    /// A [`crate::CrashStore`] refused this write: the simulated crash (tests only).
+    #[error("simulated crash at write {write}")]
+    Crashed { write: u64 },
     /// A previous writer panicked while holding the lock (in-memory store).
     #[error("store lock poisoned")]
     Poisoned,

@@ -30,11 +30,13 @@
 //! # Ok::<(), storyline_store::Error>(())
 //! ```
 
+mod crash;
 mod error;
 mod mem;
 mod redb_store;
 mod txn;
 
+pub use crash::CrashStore;
 pub use error::{Error, Result};
 pub use mem::MemStore;
 pub use redb_store::RedbStore;
