@@ -2030,4 +2030,57 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_database_of_the_previous_release_opens_with_the_same_answers() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.redb");
+        std::fs::copy(fixtures.join("service-v1.redb"), &path).unwrap();
+        let expected: Vec<serde_json::Value> =
+            std::fs::read_to_string(fixtures.join("service-v1-export.jsonl"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        let check = |s: &Service| {
+            let mut got = Vec::new();
+            s.export(|x| {
+                got.push(serde_json::json!({
+                    "id": x.article.id,
+                    "event_id": x.article.event_id,
+                    "storyline_id": x.article.storyline_id,
+                    "duplicate_of": x.article.duplicate_of,
+                    "seq": x.article.seq,
+                }));
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, expected);
+        };
+        {
+            let s = Service::open(&path).unwrap();
+            assert_eq!(s.len(), 62);
+            check(&s);
+            // It takes new articles (and writes a format-2 snapshot), and reopens again.
+            s.ingest(batch()).unwrap();
+            s.snapshot().unwrap();
+        }
+        let s = Service::open(&path).unwrap();
+        assert_eq!(s.len(), 66);
+        let mut n = 0;
+        s.export(|x| {
+            if let Some(e) = expected.get(n) {
+                assert_eq!(x.article.id, e["id"].as_str().unwrap());
+                assert_eq!(
+                    u64::from(x.article.event_id),
+                    e["event_id"].as_u64().unwrap()
+                );
+            }
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 66);
+    }
 }
