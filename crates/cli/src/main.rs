@@ -344,6 +344,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Writes clustering rows as JSON Lines.
+fn write_rows(
+    path: &std::path::Path,
+    rows: &[storyline_engine::ArticleAssignment],
+) -> anyhow::Result<()> {
+    let mut w = BufWriter::new(create_file(path)?);
+    for a in rows {
+        serde_json::to_writer(&mut w, a)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 /// Creates an output file, and its parent directories when missing.
 pub(crate) fn create_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -459,26 +473,36 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
         run.add(&batch)
     })?;
     let skipped = stats.skipped;
-    let c = run.finish()?;
-    if let Some(path) = &args.out {
-        let f = create_file(path)?;
-        let mut w = BufWriter::new(f);
-        for a in &c.assignments {
-            serde_json::to_writer(&mut w, a)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
-    }
     if args.json {
+        let c = run.finish()?;
+        if let Some(path) = &args.out {
+            write_rows(path, &c.assignments)?;
+        }
         out!("{}", serde_json::to_string_pretty(&c)?);
         return Ok(());
     }
+    // Rows go straight to the output file as they are resolved; nothing keeps them all.
+    let mut w = match &args.out {
+        Some(path) => Some(BufWriter::new(create_file(path)?)),
+        None => None,
+    };
+    let c = run.write(args.top, |row| {
+        if let Some(w) = w.as_mut() {
+            serde_json::to_writer(&mut *w, row).map_err(std::io::Error::from)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    if let Some(mut w) = w {
+        w.flush()?;
+    }
     out!(
-        "articles: {} (skipped {}), events: {}, storylines: {}",
-        c.assignments.len(),
+        "articles: {} (skipped {}), duplicates: {}, events: {}, storylines: {}",
+        c.articles,
         skipped,
-        c.events.len(),
-        c.storylines.len()
+        c.duplicates,
+        c.events,
+        c.storylines
     );
     let span = |s: &storyline_engine::ClusterSummary| match (&s.first, &s.last) {
         (Some(f), Some(l)) if f == l => f.clone(),
@@ -486,24 +510,18 @@ fn cluster(args: ClusterArgs, job: &JobOptions) -> anyhow::Result<()> {
         _ => "undated".into(),
     };
     out!("\nbiggest storylines:");
-    for s in c.storylines.iter().take(args.top) {
-        let events: std::collections::BTreeSet<u32> = c
-            .assignments
-            .iter()
-            .filter(|a| a.storyline_id == s.id)
-            .map(|a| a.event_id)
-            .collect();
+    for (s, events) in &c.top_storylines {
         out!(
             "  [{}] {} articles, {} events, {} — {}",
             s.id,
             s.size,
-            events.len(),
+            events,
             span(s),
             s.label
         );
     }
     out!("\nbiggest events:");
-    for e in c.events.iter().take(args.top) {
+    for e in &c.top_events {
         out!(
             "  [{}] {} articles, {} — {}",
             e.id,

@@ -1,6 +1,6 @@
 //! Clustering jobs: run the online clusterer over a corpus, and evaluate it against gold labels.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use std::sync::Arc;
@@ -11,9 +11,10 @@ use storyline_dedup::{DedupConfig, DedupIndex, DocRef};
 use storyline_eval::{cluster_scores, ClusterScores};
 use storyline_store::MemStore;
 use storyline_text::ingest::{read_inputs, IngestOptions};
-use storyline_text::{Article, Entity, EntityKind, Features};
+use storyline_text::Article;
 
 use crate::error::{Error, Result};
+use crate::labels::LabelAcc;
 use crate::pipeline::{analyse_with, Analysed, Pipeline, PipelineConfig, BATCH};
 
 /// Options shared by the corpus jobs.
@@ -203,12 +204,15 @@ pub fn cluster_articles_vectors(
     run.finish()
 }
 
-/// A clustering in progress: the pipeline over an in-memory store, and what the result needs of
-/// each article (its row fields and label inputs), so a front end can stream batches through it.
+/// A clustering in progress: the pipeline over an in-memory store, what the output rows need of
+/// each article (id, date, title, source, url) and one label accumulator per event, so a front
+/// end can stream batches through it in bounded memory per article.
 pub struct ClusterRun {
     store: Arc<MemStore>,
     pipeline: Pipeline,
     rows: Vec<Row>,
+    /// Label counts per event as placed (merged events are summed when the run ends).
+    labels: Vec<LabelAcc>,
 }
 
 /// What [`ClusterRun`] keeps of one input article.
@@ -219,7 +223,28 @@ struct Row {
     title: Option<String>,
     source: Option<String>,
     url: Option<String>,
-    label: Features,
+}
+
+/// The end of a [`ClusterRun::write`]: counts, and the biggest events and storylines (their
+/// summaries without timelines).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterOverview {
+    pub articles: usize,
+    pub events: usize,
+    pub storylines: usize,
+    pub duplicates: usize,
+    pub top_events: Vec<ClusterSummary>,
+    /// With their number of events.
+    pub top_storylines: Vec<(ClusterSummary, usize)>,
+}
+
+/// Each row's event and storyline, and their labels.
+struct Resolved {
+    groups: Vec<storyline_dedup::Assignment>,
+    event_of: Vec<u32>,
+    storyline_of: Vec<u32>,
+    event_labels: HashMap<u32, String>,
+    storyline_labels: HashMap<u32, String>,
 }
 
 impl ClusterRun {
@@ -231,6 +256,7 @@ impl ClusterRun {
             store,
             pipeline,
             rows: Vec::new(),
+            labels: Vec::new(),
         })
     }
 
@@ -243,6 +269,13 @@ impl ClusterRun {
     pub fn add(&mut self, batch: &[Analysed]) -> Result<()> {
         let placed = self.pipeline.ingest_committed(&*self.store, batch)?;
         for (a, p) in batch.iter().zip(placed) {
+            if !p.known {
+                let e = p.event as usize;
+                if self.labels.len() <= e {
+                    self.labels.resize_with(e + 1, LabelAcc::default);
+                }
+                self.labels[e].add(&a.entities, &a.keyphrases);
+            }
             self.rows.push(Row {
                 doc: p.doc,
                 id: a.article.id.clone(),
@@ -250,7 +283,6 @@ impl ClusterRun {
                 title: a.article.title.clone(),
                 source: a.article.source.clone(),
                 url: a.article.url.clone(),
-                label: a.label_inputs(),
             });
         }
         Ok(())
@@ -266,9 +298,8 @@ impl ClusterRun {
         self.rows.is_empty()
     }
 
-    /// The clustering of every article added, with events and storylines as they stand now
-    /// and the final duplicate groups.
-    pub fn finish(mut self) -> Result<Clustering> {
+    /// Events and storylines as they stand now, final duplicate groups, and labels.
+    fn resolve(&mut self) -> Result<Resolved> {
         let groups = self.pipeline.dedup().assignments()?;
         let event_of: Vec<u32> = self
             .rows
@@ -284,44 +315,148 @@ impl ClusterRun {
             .iter()
             .map(|&e| self.pipeline.storyline_of(e))
             .collect();
-        let events = summaries(&self.rows, &event_of);
-        let storylines = summaries(&self.rows, &storyline_of);
-        let event_labels: HashMap<u32, &str> =
-            events.iter().map(|s| (s.id, s.label.as_str())).collect();
-        let storyline_labels: HashMap<u32, &str> = storylines
-            .iter()
-            .map(|s| (s.id, s.label.as_str()))
-            .collect();
-        let assignments = self
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let g = &groups[r.doc as usize];
-                ArticleAssignment {
-                    id: r.id.clone(),
-                    event_id: event_of[i],
-                    storyline_id: storyline_of[i],
-                    group: g.group,
-                    canonical: g.canonical.clone(),
-                    event_label: event_labels[&event_of[i]].to_string(),
-                    storyline_label: storyline_labels[&storyline_of[i]].to_string(),
-                    published: r.published.map(|d| d.to_rfc3339()),
-                    title: r.title.clone(),
-                    source: r.source.clone(),
-                    url: r.url.clone(),
-                }
-            })
+        let mut events: HashMap<u32, LabelAcc> = HashMap::new();
+        let mut storylines: HashMap<u32, LabelAcc> = HashMap::new();
+        for (e, acc) in self.labels.iter().enumerate() {
+            let live = self.pipeline.event_of(e as u32);
+            events.entry(live).or_default().merge(acc);
+            let st = self.pipeline.storyline_of(live);
+            storylines.entry(st).or_default().merge(acc);
+        }
+        let render = |m: HashMap<u32, LabelAcc>| -> HashMap<u32, String> {
+            m.into_iter().map(|(k, a)| (k, a.label())).collect()
+        };
+        Ok(Resolved {
+            groups,
+            event_of,
+            storyline_of,
+            event_labels: render(events),
+            storyline_labels: render(storylines),
+        })
+    }
+
+    fn assignment(&self, r: &Resolved, i: usize) -> ArticleAssignment {
+        let row = &self.rows[i];
+        let g = &r.groups[row.doc as usize];
+        let label = |m: &HashMap<u32, String>, k: u32| m.get(&k).cloned().unwrap_or_default();
+        ArticleAssignment {
+            id: row.id.clone(),
+            event_id: r.event_of[i],
+            storyline_id: r.storyline_of[i],
+            group: g.group,
+            canonical: g.canonical.clone(),
+            event_label: label(&r.event_labels, r.event_of[i]),
+            storyline_label: label(&r.storyline_labels, r.storyline_of[i]),
+            published: row.published.map(|d| d.to_rfc3339()),
+            title: row.title.clone(),
+            source: row.source.clone(),
+            url: row.url.clone(),
+        }
+    }
+
+    /// Ends the run by handing each row to `sink`, in input order, without building the whole
+    /// result; returns the counts and the `top` biggest events and storylines.
+    pub fn write(
+        mut self,
+        top: usize,
+        mut sink: impl FnMut(&ArticleAssignment) -> Result<()>,
+    ) -> Result<ClusterOverview> {
+        let r = self.resolve()?;
+        for i in 0..self.rows.len() {
+            sink(&self.assignment(&r, i))?;
+        }
+        let events = overview(&self.rows, &r.event_of, &r.event_labels, top);
+        let storylines = overview(&self.rows, &r.storyline_of, &r.storyline_labels, top);
+        let mut events_of: HashMap<u32, std::collections::BTreeSet<u32>> = HashMap::new();
+        for (e, s) in r.event_of.iter().zip(&r.storyline_of) {
+            events_of.entry(*s).or_default().insert(*e);
+        }
+        Ok(ClusterOverview {
+            articles: self.rows.len(),
+            events: events.0,
+            storylines: storylines.0,
+            duplicates: r.groups.iter().filter(|g| g.canonical_doc != g.doc).count(),
+            top_events: events.1,
+            top_storylines: storylines
+                .1
+                .into_iter()
+                .map(|s| {
+                    let n = events_of.get(&s.id).map_or(0, |e| e.len());
+                    (s, n)
+                })
+                .collect(),
+        })
+    }
+
+    /// The clustering of every article added, with events and storylines as they stand now
+    /// and the final duplicate groups.
+    pub fn finish(mut self) -> Result<Clustering> {
+        let r = self.resolve()?;
+        let assignments = (0..self.rows.len())
+            .map(|i| self.assignment(&r, i))
             .collect();
         Ok(Clustering {
             assignments,
-            events,
-            storylines,
+            events: summaries(&self.rows, &r.event_of, &r.event_labels),
+            storylines: summaries(&self.rows, &r.storyline_of, &r.storyline_labels),
         })
     }
 }
 
-fn summaries(rows: &[Row], cluster_of: &[u32]) -> Vec<ClusterSummary> {
+/// The number of clusters and the `top` biggest (by size, then id), without timelines.
+fn overview(
+    rows: &[Row],
+    cluster_of: &[u32],
+    labels: &HashMap<u32, String>,
+    top: usize,
+) -> (usize, Vec<ClusterSummary>) {
+    type Agg = (
+        usize,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        usize,
+    );
+    let mut agg: HashMap<u32, Agg> = HashMap::new();
+    for (i, &c) in cluster_of.iter().enumerate() {
+        let d = rows[i].published;
+        let a = agg.entry(c).or_insert((0, None, None, i));
+        a.0 += 1;
+        a.1 = match (a.1, d) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        a.2 = a.2.max(d);
+        let key = |k: usize| (rows[k].published.is_none(), rows[k].published, k);
+        if key(i) < key(a.3) {
+            a.3 = i;
+        }
+    }
+    let n = agg.len();
+    let mut all: Vec<(u32, Agg)> = agg.into_iter().collect();
+    all.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let fmt =
+        |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    let tops = all
+        .into_iter()
+        .take(top)
+        .map(|(id, (size, first, last, rep))| ClusterSummary {
+            id,
+            size,
+            label: labels.get(&id).cloned().unwrap_or_default(),
+            first: fmt(first),
+            last: fmt(last),
+            representative: rows[rep].id.clone(),
+            timeline: Vec::new(),
+        })
+        .collect();
+    (n, tops)
+}
+
+fn summaries(
+    rows: &[Row],
+    cluster_of: &[u32],
+    labels: &HashMap<u32, String>,
+) -> Vec<ClusterSummary> {
     let mut members: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, &c) in cluster_of.iter().enumerate() {
         members.entry(c).or_default().push(i);
@@ -334,7 +469,7 @@ fn summaries(rows: &[Row], cluster_of: &[u32]) -> Vec<ClusterSummary> {
             ClusterSummary {
                 id,
                 size: m.len(),
-                label: label(m.iter().map(|&i| &rows[i].label)),
+                label: labels.get(&id).cloned().unwrap_or_default(),
                 first: dates.iter().min().map(|d| d.format("%Y-%m-%d").to_string()),
                 last: dates.iter().max().map(|d| d.format("%Y-%m-%d").to_string()),
                 representative: rows[m[0]].id.clone(),
@@ -344,66 +479,6 @@ fn summaries(rows: &[Row], cluster_of: &[u32]) -> Vec<ClusterSummary> {
         .collect();
     out.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
     out
-}
-
-/// By default, a label weighs each member's first 6 entities and first 3 keyphrases.
-pub(crate) const LABEL_ENTITIES: usize = 6;
-pub(crate) const LABEL_PHRASES: usize = 3;
-
-/// The inputs of [`label`] for one article: its first entities and keyphrases, term lists empty.
-pub(crate) fn label_inputs(entities: &[Entity], keyphrases: &[String]) -> Features {
-    Features {
-        lang: String::new(),
-        title_terms: Vec::new(),
-        body_terms: Vec::new(),
-        lead_terms: Vec::new(),
-        entities: entities.iter().take(LABEL_ENTITIES).cloned().collect(),
-        keyphrases: keyphrases.iter().take(LABEL_PHRASES).cloned().collect(),
-        years: Vec::new(),
-    }
-}
-
-/// A label from the members' most frequent entities (people and organisations first) and
-/// keyphrases.
-pub fn label<'a>(members: impl Iterator<Item = &'a Features>) -> String {
-    let mut ents: HashMap<&str, (f32, &str)> = HashMap::new();
-    let mut phrases: HashMap<&str, usize> = HashMap::new();
-    for f in members {
-        for e in f.entities.iter().take(LABEL_ENTITIES) {
-            let w = match e.kind {
-                EntityKind::Person | EntityKind::Org => 1.5,
-                EntityKind::Place => 1.0,
-                EntityKind::Other => 0.7,
-            };
-            let slot = ents.entry(&e.key).or_insert((0.0, &e.name));
-            slot.0 += w;
-            if e.name.len() > slot.1.len() {
-                slot.1 = &e.name;
-            }
-        }
-        for p in f.keyphrases.iter().take(LABEL_PHRASES) {
-            *phrases.entry(p).or_default() += 1;
-        }
-    }
-    let mut ents: Vec<(&str, (f32, &str))> = ents.into_iter().collect();
-    ents.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(b.0)));
-    let mut phrases: Vec<(&str, usize)> = phrases.into_iter().collect();
-    phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let mut parts: Vec<&str> = ents.iter().take(3).map(|(_, (_, n))| *n).collect();
-    // A keyphrase whose words all belong to the names shown ("lohan" beside "Lindsay Lohan") says
-    // nothing new: the next one is shown instead.
-    let named: HashSet<String> = parts
-        .iter()
-        .flat_map(|n| storyline_text::tokens::words(n))
-        .collect();
-    parts.extend(
-        phrases
-            .iter()
-            .filter(|(p, _)| !p.split(' ').all(|w| named.contains(w)))
-            .take(2)
-            .map(|(p, _)| *p),
-    );
-    parts.join(" · ")
 }
 
 /// The level of clustering scored against gold labels.
@@ -476,45 +551,4 @@ pub fn eval_clusters(
         unlabelled,
         seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use storyline_text::Entity;
-
-    fn member(entities: &[(&str, EntityKind)], phrases: &[&str]) -> Features {
-        let entities: Vec<Entity> = entities
-            .iter()
-            .map(|&(name, kind)| Entity {
-                name: name.to_string(),
-                key: name.to_lowercase(),
-                kind,
-                count: 1,
-            })
-            .collect();
-        let phrases: Vec<String> = phrases.iter().map(|p| p.to_string()).collect();
-        label_inputs(&entities, &phrases)
-    }
-
-    #[test]
-    fn labels_skip_keyphrases_that_repeat_the_names_shown() {
-        let m = [
-            member(
-                &[
-                    ("Lindsay Lohan", EntityKind::Person),
-                    ("Betty Ford Center", EntityKind::Org),
-                ],
-                &["betty ford center", "lohan", "court ordered rehab"],
-            ),
-            member(
-                &[("Lindsay Lohan", EntityKind::Person)],
-                &["lohan", "probation violation", "court ordered rehab"],
-            ),
-        ];
-        assert_eq!(
-            label(m.iter()),
-            "Lindsay Lohan · Betty Ford Center · court ordered rehab · probation violation"
-        );
-    }
 }

@@ -41,6 +41,9 @@ pub enum Error {
         id: String,
         stored: Box<crate::service::ArticleOut>,
     },
+    /// Writing a job's output failed.
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
     /// Stored service state is inconsistent or unreadable.
     #[error("corrupt service state: {0}")]
     Corrupt(String),

@@ -27,6 +27,7 @@ mod compare;
 #[cfg(feature = "embed")]
 pub mod dense;
 mod error;
+mod labels;
 mod pairs;
 pub mod pipeline;
 pub mod service;
@@ -34,14 +35,15 @@ pub mod service;
 #[cfg(feature = "embed")]
 pub use clusters::cluster_articles_dense;
 pub use clusters::{
-    canonical_of, cluster_articles, cluster_articles_vectors, eval_clusters, label, read_all,
-    stream_order, ArticleAssignment, ClusterRun, ClusterSummary, Clustering, ClustersReport,
-    JobOptions, Level,
+    canonical_of, cluster_articles, cluster_articles_vectors, eval_clusters, read_all,
+    stream_order, ArticleAssignment, ClusterOverview, ClusterRun, ClusterSummary, Clustering,
+    ClustersReport, JobOptions, Level,
 };
 #[cfg(feature = "embed")]
 pub use compare::compare_articles_dense;
 pub use compare::{compare_articles, comparison_json, load_article};
 pub use error::{Error, Result};
+pub use labels::{label, LabelAcc};
 #[cfg(feature = "embed")]
 pub use pairs::eval_pairs_dense;
 pub use pairs::{eval_pairs, DenseReport, PairPrediction, PairsReport};

@@ -127,7 +127,7 @@ impl Analysed {
 
     /// The label inputs of this article (its first entities and keyphrases).
     pub fn label_inputs(&self) -> Features {
-        crate::clusters::label_inputs(&self.entities, &self.keyphrases)
+        crate::labels::label_inputs(&self.entities, &self.keyphrases)
     }
 }
 

@@ -317,7 +317,7 @@ impl Meta {
             duplicate_of: a.duplicate_of.clone(),
             title_lower: a.title.as_deref().unwrap_or("").to_lowercase(),
             entity_names: a.entities.iter().map(|e| e.name.to_lowercase()).collect(),
-            label: crate::clusters::label_inputs(&a.entities, &a.keyphrases),
+            label: crate::labels::label_inputs(&a.entities, &a.keyphrases),
             deleted: false,
         }
     }
