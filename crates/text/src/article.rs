@@ -84,6 +84,8 @@ impl RawArticle {
             source,
             extra,
         } = self;
+        #[cfg(test)]
+        tests::panic_if_injected(&id);
         let mut title = title
             .map(|t| clean::normalize_inline(&t))
             .filter(|t| !t.is_empty());
@@ -171,8 +173,33 @@ impl Article {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The id of a record whose preparation panics on this thread (tests of the panic guard).
+        static PANIC_ON_ID: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    /// Makes [`RawArticle::prepare_with`] panic on the record with this id, on this thread only,
+    /// until the returned guard is dropped.
+    pub(crate) fn inject_panic(id: &str) -> impl Drop {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                PANIC_ON_ID.with(|p| *p.borrow_mut() = None);
+            }
+        }
+        PANIC_ON_ID.with(|p| *p.borrow_mut() = Some(id.to_string()));
+        Reset
+    }
+
+    pub(super) fn panic_if_injected(id: &str) {
+        if PANIC_ON_ID.with(|p| p.borrow().as_deref() == Some(id)) {
+            panic!("injected panic for record {id:?}");
+        }
+    }
 
     #[test]
     fn prepare_finds_title_date_and_language() {

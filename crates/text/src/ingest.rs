@@ -3,14 +3,17 @@
 //! Memory stays constant in the number of records: JSON Lines are read one line at a time, and a
 //! line over the size limit is skipped without being held in memory. Every bad record becomes an
 //! [`Error::Record`] naming the file and line; the iterator then goes on with the next record.
+//! Each record's parsing and preparation runs under [`guard_record`], so a panic on one record (a
+//! bug) becomes that record's [`RecordError::Internal`] instead of ending the whole read.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::article::{Article, RawArticle};
+use crate::article::{Article, PrepareOptions, RawArticle};
 use crate::error::{Error, RecordError, Result};
 
 /// By default, records over 2 MiB are rejected.
@@ -173,7 +176,52 @@ fn read_single(path: &Path, kind: InputKind, opts: &IngestOptions) -> Result<Art
     } else {
         raw.text = Some(content);
     }
-    raw.prepare().map_err(record_err)
+    guard_record(|| raw.prepare()).map_err(record_err)
+}
+
+/// Runs one record's stage (parsing, preparation) so that a panic in it becomes
+/// [`RecordError::Internal`] with the panic message: one bad record never ends a whole read. The
+/// panic is still reported on stderr by the panic hook, with its source location.
+pub fn guard_record<T>(
+    stage: impl FnOnce() -> std::result::Result<T, RecordError>,
+) -> std::result::Result<T, RecordError> {
+    // Unwind safety: a stage owns or only reads its record, and the shared state it touches
+    // (the analyzer cache, a Mutex, and per-thread stem caches) stays valid after a panic.
+    catch_unwind(AssertUnwindSafe(stage))
+        .unwrap_or_else(|payload| Err(RecordError::Internal(panic_message(payload.as_ref()))))
+}
+
+/// The message of a panic payload (`panic!` with a literal or with format arguments).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+/// One line of a JSON Lines file, read by [`RawLines`], parsed and prepared exactly as
+/// [`read_inputs`] does: under [`guard_record`], with errors naming `path` and `line`, and the
+/// default id [`default_record_id`]. For callers that prepare chunks of lines in parallel
+/// ([`RawLines::next_chunk`]); `limit` is the one the lines were read with.
+pub fn prepare_line(
+    path: &Path,
+    line: u64,
+    raw: RawLine,
+    limit: u64,
+    opts: &PrepareOptions,
+) -> Result<Article> {
+    let result = match raw {
+        RawLine::TooLong(size) => Err(RecordError::TooLarge { size, limit }),
+        RawLine::Line(bytes) => {
+            guard_record(|| parse_record(&bytes, default_record_id(path, line))?.prepare_with(opts))
+        }
+    };
+    result.map_err(|reason| Error::Record {
+        path: path.to_path_buf(),
+        line: Some(line),
+        reason,
+    })
 }
 
 /// One non-blank line of a JSON Lines input, as read by [`RawLines`].
@@ -189,8 +237,8 @@ pub enum RawLine {
 /// Size-limited line reader for JSON Lines: yields the non-blank lines of a `BufRead` with
 /// their 1-based line numbers. A line over the limit is skipped as it is read, so memory stays
 /// bounded by the limit whatever the input. Shared by [`JsonlReader`] and by callers that parse
-/// records in parallel (read a chunk with [`RawLines::next_chunk`], then parse each line with
-/// [`parse_record`]).
+/// records in parallel (read a chunk with [`RawLines::next_chunk`], then prepare each line with
+/// [`prepare_line`], or parse it with [`parse_record`] under [`guard_record`]).
 #[derive(Debug)]
 pub struct RawLines<R> {
     reader: R,
@@ -305,14 +353,6 @@ impl<R: BufRead> JsonlReader<R> {
             done: false,
         }
     }
-
-    fn record_error(&self, line: u64, reason: RecordError) -> Error {
-        Error::Record {
-            path: self.path.clone(),
-            line: Some(line),
-            reason,
-        }
-    }
 }
 
 /// The id given to a JSON Lines record without one: `<file stem>:<line>`.
@@ -351,18 +391,13 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
                 }
                 None
             }
-            Some((n, RawLine::TooLong(size))) => Some(Err(self.record_error(
+            Some((n, raw)) => Some(prepare_line(
+                &self.path,
                 n,
-                RecordError::TooLarge {
-                    size,
-                    limit: self.lines.limit,
-                },
-            ))),
-            Some((n, RawLine::Line(buf))) => {
-                let parsed = parse_record(&buf, default_record_id(&self.path, n))
-                    .and_then(RawArticle::prepare);
-                Some(parsed.map_err(|r| self.record_error(n, r)))
-            }
+                raw,
+                self.lines.limit,
+                &PrepareOptions::default(),
+            )),
         }
     }
 }
@@ -654,6 +689,96 @@ mod tests {
             &IngestOptions::default()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_panic_becomes_that_records_internal_error_and_reading_goes_on() {
+        let _hook = crate::article::tests::inject_panic("boom");
+        let input = format!(
+            "{GOOD}\n{}\n{}\n",
+            GOOD.replace("a1", "boom"),
+            GOOD.replace("a1", "a3")
+        );
+        let got: Vec<_> = reader(input.as_bytes(), 1 << 20).collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].as_ref().unwrap().id, "a1");
+        assert_eq!(got[2].as_ref().unwrap().id, "a3");
+        match &got[1] {
+            Err(Error::Record {
+                path,
+                line: Some(2),
+                reason: RecordError::Internal(msg),
+            }) => {
+                assert_eq!(path, Path::new("in.jsonl"));
+                assert_eq!(msg, "injected panic for record \"boom\"");
+            }
+            other => panic!("expected an internal error on line 2, got {other:?}"),
+        }
+        let shown = got[1].as_ref().unwrap_err().to_string();
+        assert_eq!(
+            shown,
+            "in.jsonl:2: internal error (a bug; please report it): panicked: \
+             injected panic for record \"boom\""
+        );
+        assert!(got[1].as_ref().unwrap_err().is_record_error());
+    }
+
+    #[test]
+    fn the_panic_guard_covers_files_directories_and_prepare_line() {
+        let _hook = crate::article::tests::inject_panic("boom");
+        let dir = tempfile::tempdir().unwrap();
+        let body = "A body sentence about the port strike in Rotterdam.";
+        std::fs::write(dir.path().join("boom.txt"), body).unwrap();
+        std::fs::write(dir.path().join("calm.txt"), body).unwrap();
+        let jsonl = dir.path().join("in.jsonl");
+        std::fs::write(&jsonl, format!("{}\n", GOOD.replace("a1", "boom"))).unwrap();
+        let got: Vec<_> = read_inputs(
+            &[dir.path().to_path_buf(), jsonl.clone()],
+            &IngestOptions::default(),
+        )
+        .unwrap()
+        .collect();
+        assert_eq!(got.len(), 3);
+        assert!(matches!(
+            &got[0],
+            Err(Error::Record { path, line: None, reason: RecordError::Internal(_) })
+                if path.ends_with("boom.txt")
+        ));
+        assert_eq!(got[1].as_ref().unwrap().id, "calm");
+        assert!(matches!(
+            &got[2],
+            Err(Error::Record { path, line: Some(1), reason: RecordError::Internal(_) })
+                if *path == jsonl
+        ));
+        let line = RawLine::Line(GOOD.replace("a1", "boom").into_bytes());
+        let e = prepare_line(&jsonl, 7, line, 1 << 20, &PrepareOptions::default()).unwrap_err();
+        assert!(e.to_string().ends_with("in.jsonl:7: internal error (a bug; please report it): panicked: injected panic for record \"boom\""), "{e}");
+        // Without the injected panic the same record prepares.
+        drop(_hook);
+        let line = RawLine::Line(GOOD.replace("a1", "boom").into_bytes());
+        assert!(prepare_line(&jsonl, 7, line, 1 << 20, &PrepareOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn guard_record_keeps_results_and_reads_both_panic_payloads() {
+        assert_eq!(guard_record(|| Ok(3)), Ok(3));
+        assert_eq!(
+            guard_record::<()>(|| Err(RecordError::MissingText)),
+            Err(RecordError::MissingText)
+        );
+        assert_eq!(
+            guard_record::<()>(|| panic!("plain")),
+            Err(RecordError::Internal("plain".into()))
+        );
+        let n = 10;
+        assert_eq!(
+            guard_record::<()>(|| panic!("index {n} out of range")),
+            Err(RecordError::Internal("index 10 out of range".into()))
+        );
+        assert_eq!(
+            guard_record::<()>(|| std::panic::panic_any(5u8)),
+            Err(RecordError::Internal("(no message)".into()))
+        );
     }
 
     proptest::proptest! {
