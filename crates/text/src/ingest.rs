@@ -161,6 +161,9 @@ fn read_single(path: &Path, kind: InputKind, opts: &IngestOptions) -> Result<Art
             limit: opts.max_record_bytes,
         }));
     }
+    if bytes.starts_with(UTF8_BOM) {
+        bytes.drain(..UTF8_BOM.len());
+    }
     let content = String::from_utf8(bytes)
         .map_err(|e| record_err(RecordError::InvalidUtf8(e.utf8_error().valid_up_to())))?;
     let id = path
@@ -224,6 +227,10 @@ pub fn prepare_line(
     })
 }
 
+/// The UTF-8 byte order mark, which some editors write at the start of a file; it is stripped
+/// from the start of a JSON Lines input and of a `.txt`/`.html` file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// One non-blank line of a JSON Lines input, as read by [`RawLines`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawLine {
@@ -235,8 +242,9 @@ pub enum RawLine {
 }
 
 /// Size-limited line reader for JSON Lines: yields the non-blank lines of a `BufRead` with
-/// their 1-based line numbers. A line over the limit is skipped as it is read, so memory stays
-/// bounded by the limit whatever the input. Shared by [`JsonlReader`] and by callers that parse
+/// their 1-based line numbers. A UTF-8 byte order mark at the start of the input is dropped
+/// (it does not count toward the first line's limit). A line over the limit is skipped as it is
+/// read, so memory stays bounded by the limit whatever the input. Shared by [`JsonlReader`] and by callers that parse
 /// records in parallel (read a chunk with [`RawLines::next_chunk`], then prepare each line with
 /// [`prepare_line`], or parse it with [`parse_record`] under [`guard_record`]).
 #[derive(Debug)]
@@ -267,10 +275,19 @@ impl<R: BufRead> RawLines<R> {
     pub fn next_line(&mut self) -> std::io::Result<Option<(u64, RawLine)>> {
         loop {
             let mut buf = Vec::new();
-            let Some(total) = self.read_line(&mut buf)? else {
+            let first = self.line_no == 0;
+            // The first line may hold a byte order mark on top of the limit.
+            let limit = self
+                .limit
+                .saturating_add(if first { UTF8_BOM.len() as u64 } else { 0 });
+            let Some(mut total) = self.read_line(&mut buf, limit)? else {
                 return Ok(None);
             };
             self.line_no += 1;
+            if first && buf.starts_with(UTF8_BOM) {
+                buf.drain(..UTF8_BOM.len());
+                total -= UTF8_BOM.len() as u64;
+            }
             if total > self.limit {
                 self.records += 1;
                 return Ok(Some((self.line_no, RawLine::TooLong(total))));
@@ -298,9 +315,9 @@ impl<R: BufRead> RawLines<R> {
         Ok(out)
     }
 
-    /// Reads one line into `buf` (cleared first; left empty when the line is over the limit).
+    /// Reads one line into `buf` (cleared first; left empty when the line is over `limit`).
     /// Returns the line's length without the newline, or `None` at the end of the input.
-    fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<u64>> {
+    fn read_line(&mut self, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<Option<u64>> {
         buf.clear();
         let mut total: u64 = 0;
         let mut any = false;
@@ -319,7 +336,7 @@ impl<R: BufRead> RawLines<R> {
                 None => (chunk, false),
             };
             total += part.len() as u64;
-            if total <= self.limit {
+            if total <= limit {
                 buf.extend_from_slice(part);
             }
             let used = part.len() + usize::from(found_newline);
@@ -331,7 +348,7 @@ impl<R: BufRead> RawLines<R> {
         if !any {
             return Ok(None);
         }
-        if total > self.limit {
+        if total > limit {
             buf.clear();
         }
         Ok(Some(total))
@@ -779,6 +796,79 @@ mod tests {
             guard_record::<()>(|| std::panic::panic_any(5u8)),
             Err(RecordError::Internal("(no message)".into()))
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_starting_a_jsonl_input_is_dropped() {
+        let input = format!("\u{feff}{GOOD}\n{}\n", GOOD.replace("a1", "a2"));
+        let got: Vec<_> = reader(input.as_bytes(), 1 << 20).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_ref().unwrap().id, "a1");
+        assert_eq!(got[1].as_ref().unwrap().id, "a2");
+        // The mark does not count toward the limit of the first line.
+        let mut lines = RawLines::new(Cursor::new(b"\xEF\xBB\xBF{\"a\":1}\n".to_vec()), 7);
+        assert_eq!(
+            lines.next_line().unwrap(),
+            Some((1, RawLine::Line(b"{\"a\":1}".to_vec())))
+        );
+        // A mark alone is a blank line; a mark further on is the record's own (bad) content.
+        let got: Vec<_> = reader(b"\xEF\xBB\xBF\n", 100).collect();
+        assert!(got[0]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("no records"));
+        let input = format!("{GOOD}\n\u{feff}{GOOD}\n");
+        let got: Vec<_> = reader(input.as_bytes(), 1 << 20).collect();
+        assert!(got[0].is_ok());
+        assert!(got[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("invalid JSON"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_starting_a_text_or_html_file_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = dir.path().join("bom.jsonl");
+        std::fs::write(&jsonl, format!("\u{feff}{GOOD}\n")).unwrap();
+        let txt = dir.path().join("bom.txt");
+        std::fs::write(
+            &txt,
+            "\u{feff}Title here\nA body sentence about the port strike.",
+        )
+        .unwrap();
+        let html = dir.path().join("bom.html");
+        std::fs::write(
+            &html,
+            "\u{feff}<!doctype html><html><head><title>Port strike</title></head><body>\
+             <p>An HTML article body about the port strike in Rotterdam.</p></body></html>",
+        )
+        .unwrap();
+        let got: Vec<Article> = read_inputs(&[jsonl, txt, html], &IngestOptions::default())
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(got[0].id, "a1");
+        assert_eq!(got[1].title.as_deref(), Some("Title here"));
+        assert!(!got[1].text.contains('\u{feff}'));
+        assert_eq!(got[2].title.as_deref(), Some("Port strike"));
+        assert!(got[2].text.contains("Rotterdam"), "{}", got[2].text);
+        // (Cleaning drops U+FEFF anyway; reading drops the mark first, so a file that holds
+        // nothing else is an empty file, not one emptied by cleaning.)
+        let only = dir.path().join("only.txt");
+        std::fs::write(&only, "\u{feff}").unwrap();
+        let got: Vec<_> = read_inputs(&[only], &IngestOptions::default())
+            .unwrap()
+            .collect();
+        assert!(matches!(
+            got[0],
+            Err(Error::Record {
+                reason: RecordError::MissingText,
+                ..
+            })
+        ));
     }
 
     proptest::proptest! {
