@@ -64,18 +64,17 @@ pub fn input_kind(path: &Path) -> Result<InputKind> {
 
 /// Streams articles from several inputs in order. Path-level problems (missing file, unsupported
 /// type) are returned up front; record-level problems come through the iterator.
+///
+/// A directory input reads the `.txt` and `.html` files in it and in its subdirectories, in path
+/// order. What it skips is named on stderr (`warning: skipping PATH: why`): files of other types,
+/// entries that cannot be read (a broken symlink), and a symlinked directory that leads back to
+/// one of its ancestors (a loop) or to a directory already read.
 pub fn read_inputs(paths: &[PathBuf], opts: &IngestOptions) -> Result<Articles> {
     let mut sources = Vec::new();
     for p in paths {
         match input_kind(p)? {
             InputKind::Dir => {
-                let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                    .map_err(|e| Error::io(p, e))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| matches!(input_kind(f), Ok(InputKind::Text | InputKind::Html)))
-                    .collect();
-                files.sort();
-                sources.extend(files);
+                sources.extend(dir_files(p, &mut |w| eprintln!("warning: skipping {w}"))?);
             }
             _ => {
                 if p != Path::new("-") && !p.exists() {
@@ -93,6 +92,90 @@ pub fn read_inputs(paths: &[PathBuf], opts: &IngestOptions) -> Result<Articles> 
         current: None,
         opts: opts.clone(),
     })
+}
+
+/// The `.txt` and `.html` files under `dir` (recursively), sorted by path. Each skipped entry is
+/// passed to `skipped` as `PATH: reason`. Only `dir` itself failing to open is an error.
+fn dir_files(dir: &Path, skipped: &mut dyn FnMut(&str)) -> Result<Vec<PathBuf>> {
+    let root = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut walk = DirWalk {
+        ancestors: vec![root.clone()],
+        seen: std::collections::HashSet::from([root]),
+        files: Vec::new(),
+        skipped,
+    };
+    walk.entries(dir, entries);
+    let mut files = walk.files;
+    files.sort();
+    Ok(files)
+}
+
+/// State of [`dir_files`]: the canonical paths of the directories being read (to tell a loop) and
+/// of all directories read so far (to read each once).
+struct DirWalk<'a> {
+    ancestors: Vec<PathBuf>,
+    seen: std::collections::HashSet<PathBuf>,
+    files: Vec<PathBuf>,
+    skipped: &'a mut dyn FnMut(&str),
+}
+
+impl DirWalk<'_> {
+    fn entries(&mut self, dir: &Path, entries: std::fs::ReadDir) {
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => paths.push(e.path()),
+                Err(e) => (self.skipped)(&format!("an entry of {}: {e}", dir.display())),
+            }
+        }
+        paths.sort();
+        for path in paths {
+            self.entry(path);
+        }
+    }
+
+    fn entry(&mut self, path: PathBuf) {
+        // `metadata` follows symlinks: a symlinked file or directory counts as what it points to.
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => return self.skip(&path, &format!("cannot read it ({e})")),
+        };
+        if !meta.is_dir() {
+            match input_kind(&path) {
+                Ok(InputKind::Text | InputKind::Html) => self.files.push(path),
+                _ => self.skip(
+                    &path,
+                    "unsupported file type (directories are read for .txt and .html files)",
+                ),
+            }
+            return;
+        }
+        let canonical = match std::fs::canonicalize(&path) {
+            Ok(c) => c,
+            Err(e) => return self.skip(&path, &format!("cannot resolve it ({e})")),
+        };
+        if self.ancestors.contains(&canonical) {
+            let why = format!("symlink loop (it leads back to {})", canonical.display());
+            return self.skip(&path, &why);
+        }
+        if !self.seen.insert(canonical.clone()) {
+            let why = format!("{} was already read", canonical.display());
+            return self.skip(&path, &why);
+        }
+        match std::fs::read_dir(&path) {
+            Ok(entries) => {
+                self.ancestors.push(canonical);
+                self.entries(&path, entries);
+                self.ancestors.pop();
+            }
+            Err(e) => self.skip(&path, &format!("cannot read it ({e})")),
+        }
+    }
+
+    fn skip(&mut self, path: &Path, why: &str) {
+        (self.skipped)(&format!("{}: {why}", path.display()));
+    }
 }
 
 /// Iterator over the articles of several inputs; see [`read_inputs`].
@@ -869,6 +952,58 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn directories_are_read_recursively_naming_what_they_skip() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let body = "A body sentence about the port strike in Rotterdam.";
+        std::fs::write(root.join("a.txt"), body).unwrap();
+        std::fs::write(root.join("skip.bin"), [0u8, 1, 2]).unwrap();
+        std::fs::write(root.join("notes.md"), body).unwrap();
+        std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
+        std::fs::write(root.join("sub/b.html"), format!("<p>{body}</p>")).unwrap();
+        std::fs::write(root.join("sub/deeper/c.txt"), body).unwrap();
+        symlink(root, root.join("sub/deeper/up")).unwrap(); // a loop to the root
+        symlink(root.join("sub"), root.join("sub/me")).unwrap(); // a loop to itself
+        symlink(root.join("sub"), root.join("zalias")).unwrap(); // `sub` a second time
+        symlink(root.join("missing.txt"), root.join("gone.txt")).unwrap(); // broken
+        symlink(root.join("a.txt"), root.join("linked.txt")).unwrap(); // a file: read
+
+        let mut skipped = Vec::new();
+        let files = dir_files(root, &mut |w| skipped.push(w.to_string())).unwrap();
+        let rel: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            rel,
+            vec!["a.txt", "linked.txt", "sub/b.html", "sub/deeper/c.txt"]
+        );
+        let named = |p: &str, why: &str| {
+            let p = root.join(p).display().to_string();
+            skipped
+                .iter()
+                .any(|w| w.starts_with(&format!("{p}: ")) && w.contains(why))
+        };
+        assert_eq!(skipped.len(), 6, "{skipped:#?}");
+        assert!(named("gone.txt", "cannot read it"), "{skipped:#?}");
+        assert!(named("notes.md", "unsupported file type"), "{skipped:#?}");
+        assert!(named("skip.bin", "unsupported file type"), "{skipped:#?}");
+        assert!(named("sub/deeper/up", "symlink loop"), "{skipped:#?}");
+        assert!(named("sub/me", "symlink loop"), "{skipped:#?}");
+        assert!(named("zalias", "was already read"), "{skipped:#?}");
+
+        // The reader goes through the loop without failing, reading each file once.
+        let got: Vec<Article> = read_inputs(&[root.to_path_buf()], &IngestOptions::default())
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let ids: Vec<&str> = got.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "linked", "b", "c"]);
     }
 
     proptest::proptest! {
