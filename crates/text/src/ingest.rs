@@ -4,7 +4,9 @@
 //! line over the size limit is skipped without being held in memory. Every bad record becomes an
 //! [`Error::Record`] naming the file and line; the iterator then goes on with the next record.
 //! Each record's parsing and preparation runs under [`guard_record`], so a panic on one record (a
-//! bug) becomes that record's [`RecordError::Internal`] instead of ending the whole read.
+//! bug) becomes that record's [`RecordError::Internal`] instead of ending the whole read. A
+//! `date` field that cannot be read does not reject its record: the article is kept undated and
+//! a warning naming the file and line goes to stderr.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::article::{Article, PrepareOptions, RawArticle};
+use crate::article::{Article, PrepareOptions, Prepared, RawArticle};
 use crate::error::{Error, RecordError, Result};
 
 /// By default, records over 2 MiB are rejected.
@@ -262,7 +264,20 @@ fn read_single(path: &Path, kind: InputKind, opts: &IngestOptions) -> Result<Art
     } else {
         raw.text = Some(content);
     }
-    guard_record(|| raw.prepare()).map_err(record_err)
+    let prepared = guard_record(|| raw.prepare_reporting(&PrepareOptions::default()));
+    Ok(warn_date(
+        prepared.map_err(record_err)?,
+        &path.display().to_string(),
+    ))
+}
+
+/// The article of `prepared`, after naming its date warning, if any, on stderr (`at` is the
+/// record's `file` or `file:line`).
+fn warn_date(prepared: Prepared, at: &str) -> Article {
+    if let Some(w) = &prepared.date_warning {
+        eprintln!("warning: {at}: {w}");
+    }
+    prepared.article
 }
 
 /// Runs one record's stage (parsing, preparation) so that a panic in it becomes
@@ -288,8 +303,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// One line of a JSON Lines file, read by [`RawLines`], parsed and prepared exactly as
 /// [`read_inputs`] does: under [`guard_record`], with errors naming `path` and `line`, and the
-/// default id [`default_record_id`]. For callers that prepare chunks of lines in parallel
-/// ([`RawLines::next_chunk`]); `limit` is the one the lines were read with.
+/// default id [`default_record_id`], and a date field that cannot be read named on stderr (the
+/// article is kept undated; see [`RawArticle::prepare_reporting`]). For callers that prepare
+/// chunks of lines in parallel ([`RawLines::next_chunk`]); `limit` is the one the lines were
+/// read with.
 pub fn prepare_line(
     path: &Path,
     line: u64,
@@ -299,15 +316,18 @@ pub fn prepare_line(
 ) -> Result<Article> {
     let result = match raw {
         RawLine::TooLong(size) => Err(RecordError::TooLarge { size, limit }),
-        RawLine::Line(bytes) => {
-            guard_record(|| parse_record(&bytes, default_record_id(path, line))?.prepare_with(opts))
-        }
+        RawLine::Line(bytes) => guard_record(|| {
+            parse_record(&bytes, default_record_id(path, line))?.prepare_reporting(opts)
+        }),
     };
-    result.map_err(|reason| Error::Record {
-        path: path.to_path_buf(),
-        line: Some(line),
-        reason,
-    })
+    match result {
+        Ok(prepared) => Ok(warn_date(prepared, &format!("{}:{line}", path.display()))),
+        Err(reason) => Err(Error::Record {
+            path: path.to_path_buf(),
+            line: Some(line),
+            reason,
+        }),
+    }
 }
 
 /// The UTF-8 byte order mark, which some editors write at the start of a file; it is stripped
@@ -747,6 +767,18 @@ mod tests {
             .contains("no records"));
         let got: Vec<_> = reader(b"\n \n", 100).collect();
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_date_keeps_the_record_undated() {
+        let input = GOOD.replace("2024-03-19", "sometime in spring");
+        let got: Vec<_> = reader(input.as_bytes(), 1 << 20).collect();
+        let a = got[0].as_ref().unwrap();
+        assert_eq!((a.id.as_str(), a.published), ("a1", None));
+        let input = GOOD.replace("2024-03-19", "19. März 2024 um 10:00 Uhr");
+        let got: Vec<_> = reader(input.as_bytes(), 1 << 20).collect();
+        let when = got[0].as_ref().unwrap().published.unwrap();
+        assert_eq!(when.to_rfc3339(), "2024-03-19T00:00:00+00:00");
     }
 
     #[test]
