@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::RecordError;
@@ -62,10 +62,21 @@ impl Default for PrepareOptions {
     }
 }
 
+/// An article prepared by [`RawArticle::prepare_reporting`], with its warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub article: Article,
+    /// Why the record's `date` field was not used, or why its date looks wrong; `None` when the
+    /// record has no date field or it read well.
+    pub date_warning: Option<String>,
+}
+
 impl RawArticle {
     /// Cleans the record into an [`Article`]: extracts the main text from HTML, removes boilerplate,
-    /// finds a title when none is given, resolves the date (field, then URL, then text) and the
-    /// language (field, else detected).
+    /// finds a title when none is given, resolves the date (field, else the page's published-time
+    /// meta, the URL, then the text) and the language (field, else detected). A `date` field that
+    /// cannot be read leaves the article undated rather than rejecting it;
+    /// [`RawArticle::prepare_reporting`] tells why.
     pub fn prepare(self) -> Result<Article, RecordError> {
         self.prepare_with(&PrepareOptions::default())
     }
@@ -73,6 +84,14 @@ impl RawArticle {
     /// [`RawArticle::prepare`] with options; without `detect_language`, `lang` is the record's
     /// own field only.
     pub fn prepare_with(self, opts: &PrepareOptions) -> Result<Article, RecordError> {
+        self.prepare_reporting(opts).map(|p| p.article)
+    }
+
+    /// [`RawArticle::prepare_with`], also telling what was noticed without rejecting the record:
+    /// a `date` field that cannot be read (the article is then undated, see
+    /// [`dates::parse_date`] for the forms read) or that reads as a date outside the years
+    /// 1900–2200.
+    pub fn prepare_reporting(self, opts: &PrepareOptions) -> Result<Prepared, RecordError> {
         let RawArticle {
             id,
             title,
@@ -84,6 +103,8 @@ impl RawArticle {
             source,
             extra,
         } = self;
+        #[cfg(test)]
+        tests::panic_if_injected(&id);
         let mut title = title
             .map(|t| clean::normalize_inline(&t))
             .filter(|t| !t.is_empty());
@@ -113,13 +134,22 @@ impl RawArticle {
         if text.trim().is_empty() {
             return Err(RecordError::EmptyAfterCleaning);
         }
+        let mut date_warning = None;
         let published = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(
-                dates::parse_date(d).ok_or_else(|| RecordError::InvalidField {
-                    field: "date",
-                    reason: format!("cannot parse {d:?} as a date"),
-                })?,
-            ),
+            Some(d) => {
+                let parsed = dates::parse_date(d);
+                date_warning = match parsed {
+                    None => Some(format!(
+                        "cannot read the date field {d:?}; the article is kept undated"
+                    )),
+                    Some(p) if !(1900..=2200).contains(&p.year()) => Some(format!(
+                        "the date field {d:?} reads as {}, outside the years 1900-2200",
+                        p.format("%Y-%m-%d")
+                    )),
+                    Some(_) => None,
+                };
+                parsed
+            }
             None => html_date
                 .as_deref()
                 .and_then(dates::parse_date)
@@ -134,7 +164,7 @@ impl RawArticle {
             .map(|l| lang::normalize_code(&l))
             .filter(|l| !l.is_empty())
             .or_else(|| opts.detect_language.then(|| lang::detect(&text)).flatten());
-        Ok(Article {
+        let article = Article {
             id,
             title: found_title,
             text,
@@ -143,6 +173,10 @@ impl RawArticle {
             lang,
             source,
             extra,
+        };
+        Ok(Prepared {
+            article,
+            date_warning,
         })
     }
 }
@@ -171,8 +205,33 @@ impl Article {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The id of a record whose preparation panics on this thread (tests of the panic guard).
+        static PANIC_ON_ID: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    /// Makes [`RawArticle::prepare_with`] panic on the record with this id, on this thread only,
+    /// until the returned guard is dropped.
+    pub(crate) fn inject_panic(id: &str) -> impl Drop {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                PANIC_ON_ID.with(|p| *p.borrow_mut() = None);
+            }
+        }
+        PANIC_ON_ID.with(|p| *p.borrow_mut() = Some(id.to_string()));
+        Reset
+    }
+
+    pub(super) fn panic_if_injected(id: &str) {
+        if PANIC_ON_ID.with(|p| p.borrow().as_deref() == Some(id)) {
+            panic!("injected panic for record {id:?}");
+        }
+    }
 
     #[test]
     fn prepare_finds_title_date_and_language() {
@@ -222,6 +281,56 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_date_field_leaves_the_article_undated_with_a_warning() {
+        let raw = |date: &str| RawArticle {
+            id: "x".into(),
+            text: Some("Some real text about an event that happened on 17 March 2024.".into()),
+            url: Some("https://example.com/2024/03/17/event".into()),
+            date: Some(date.into()),
+            ..Default::default()
+        };
+        let p = raw("not a date")
+            .prepare_reporting(&PrepareOptions::default())
+            .unwrap();
+        assert_eq!(p.article.published, None);
+        assert_eq!(
+            p.date_warning.as_deref(),
+            Some("cannot read the date field \"not a date\"; the article is kept undated")
+        );
+        assert_eq!(raw("not a date").prepare().unwrap(), p.article);
+        // A date that reads is used, without a warning; one that reads far out is flagged.
+        let p = raw("8. Dezember 1998")
+            .prepare_reporting(&PrepareOptions::default())
+            .unwrap();
+        assert_eq!(p.date_warning, None);
+        assert_eq!(
+            p.article.published.unwrap().to_rfc3339(),
+            "1998-12-08T00:00:00+00:00"
+        );
+        let p = raw("08.12.98")
+            .prepare_reporting(&PrepareOptions::default())
+            .unwrap();
+        assert_eq!(p.article.published.unwrap().year(), 98);
+        assert!(
+            p.date_warning
+                .as_deref()
+                .unwrap()
+                .contains("reads as 0098-12-08"),
+            "{:?}",
+            p.date_warning
+        );
+        // No date field: the other sources, and no warning.
+        let p = RawArticle {
+            date: None,
+            ..raw("")
+        }
+        .prepare_reporting(&PrepareOptions::default())
+        .unwrap();
+        assert_eq!(p.date_warning, None);
+        assert!(p.article.published.is_some());
+    }
+
+    #[test]
     fn missing_and_bad_fields_are_errors() {
         assert_eq!(
             RawArticle {
@@ -232,16 +341,6 @@ mod tests {
             .unwrap_err(),
             RecordError::MissingText
         );
-        let bad_date = RawArticle {
-            id: "x".into(),
-            text: Some("Some real text about an event that happened.".into()),
-            date: Some("not a date".into()),
-            ..Default::default()
-        };
-        assert!(matches!(
-            bad_date.prepare(),
-            Err(RecordError::InvalidField { field: "date", .. })
-        ));
         let only_boilerplate = RawArticle {
             id: "x".into(),
             text: Some("Become a fan on Facebook\nFollow us on Twitter".into()),

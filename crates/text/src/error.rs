@@ -40,6 +40,10 @@ pub enum RecordError {
     EmptyFile,
     #[error("invalid field `{field}`: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    /// A stage panicked on this record (a bug in Storyline, not in the input); holds the panic
+    /// message. The reader goes on with the next record.
+    #[error("internal error (a bug; please report it): panicked: {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

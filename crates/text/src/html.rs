@@ -164,12 +164,22 @@ pub fn strip_tags(html: &str) -> String {
     out
 }
 
+/// By default, a character reference is recognised within this many bytes of its `&`, the
+/// `;` included (`&#x10FFFF;` is 10).
+const ENTITY_WINDOW: usize = 10;
+
+/// Appends `text` to `out`, decoding the character references that [`decode_entity`] knows.
 fn push_text(out: &mut String, text: &str) {
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let end = rest[..rest.len().min(10)].find(';');
+        // The `;` is searched in the first bytes, not in a `&str` prefix: a fixed byte offset
+        // can fall inside a multi-byte character ("&nbsp;这样…" has one at byte 10), and an
+        // ASCII byte found there is always on a character boundary.
+        let end = rest.as_bytes()[..rest.len().min(ENTITY_WINDOW)]
+            .iter()
+            .position(|&b| b == b';');
         let decoded = end.and_then(|e| decode_entity(&rest[1..e]).map(|c| (c, e)));
         match decoded {
             Some((c, e)) => {
@@ -245,6 +255,58 @@ new rules on night shifts that had been the main sticking point in the talks.</p
     fn fallback_strips_tags_and_skips_scripts() {
         let t = strip_tags("<p>Hello &amp; <b>world</b></p><script>bad()</script><p>x&#233;y</p>");
         assert_eq!(t.trim(), "Hello & world\n\nxéy");
+    }
+
+    #[test]
+    fn entity_lookahead_does_not_split_multibyte_characters() {
+        // The start of a Chinese news page: byte 10 falls inside "样".
+        let zh = "&nbsp;这样的掌声，是对他们最好的回报。";
+        let mut out = String::new();
+        push_text(&mut out, zh);
+        assert_eq!(out, " 这样的掌声，是对他们最好的回报。");
+        assert_eq!(strip_tags(&format!("<p>{zh}</p>")).trim(), out.trim());
+        // No `;` in the window, multi-byte characters inside it: kept as they are.
+        for s in ["&这样的掌声", "&nb这样", "&#2现在;", "&€€€€€;", "x&é"] {
+            let mut out = String::new();
+            push_text(&mut out, s);
+            assert_eq!(out, s);
+        }
+        // A reference that ends right at the window's edge still decodes.
+        let mut out = String::new();
+        push_text(&mut out, "&#x10FFFF;这");
+        assert_eq!(out, "\u{10FFFF}这");
+        let page = extract(&format!("<html><body><p>{zh}</p></body></html>"), None);
+        assert!(page.text.contains("这样的掌声"), "{}", page.text);
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text around `&` (ASCII entity names, multi-byte characters, `;` anywhere)
+        /// never panics and keeps every character that is not part of a decoded reference.
+        #[test]
+        fn push_text_never_panics(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::Just("&".to_string()),
+                    proptest::prelude::Just(";".to_string()),
+                    proptest::prelude::Just("&nbsp".to_string()),
+                    proptest::prelude::Just("&#x".to_string()),
+                    "[a-z0-9#]{0,4}",
+                    "[这样的掌声é€😀]{1,3}",
+                    proptest::prelude::any::<String>(),
+                ],
+                0..16,
+            )
+        ) {
+            let text: String = parts.concat();
+            let mut out = String::new();
+            push_text(&mut out, &text);
+            if !text.contains('&') {
+                proptest::prop_assert_eq!(&out, &text);
+            }
+            let _ = strip_tags(&text);
+            let _ = extract(&text, None);
+            let _ = extract(&format!("<p>{text}</p><div>{text}</div>"), Some("https://x.cn/a"));
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub mod lang;
 pub mod tokens;
 mod wordre;
 
-pub use article::{Article, PrepareOptions, RawArticle};
+pub use article::{Article, PrepareOptions, Prepared, RawArticle};
 pub use entities::{Entity, EntityKind};
 pub use error::{Error, RecordError, Result};
 pub use features::{Features, KEYPHRASES};
