@@ -303,7 +303,7 @@ fn open_lines(path: &Path, limit: u64) -> anyhow::Result<RawLines<Box<dyn std::i
 }
 
 /// Parses (and unless `no_clean`, cleans) one JSON Lines record, with the same semantics and
-/// messages (`file:line: reason`) as `ingest::read_inputs`.
+/// messages (`file:line: reason`) as `ingest::read_inputs`, under its panic guard.
 fn prepare_line(
     path: &Path,
     line_no: u64,
@@ -311,17 +311,16 @@ fn prepare_line(
     no_clean: bool,
     limit: u64,
 ) -> Result<Prepared, String> {
+    if !no_clean {
+        return storyline_text::ingest::prepare_line(path, line_no, raw, limit, &PREPARE)
+            .map(owned)
+            .map_err(|e| e.to_string());
+    }
     let result = match raw {
         RawLine::TooLong(size) => Err(RecordError::TooLarge { size, limit }),
-        RawLine::Line(bytes) => {
-            parse_record(&bytes, default_record_id(path, line_no)).and_then(|r| {
-                if no_clean {
-                    uncleaned(r)
-                } else {
-                    r.prepare_with(&PREPARE).map(owned)
-                }
-            })
-        }
+        RawLine::Line(bytes) => storyline_text::ingest::guard_record(|| {
+            parse_record(&bytes, default_record_id(path, line_no)).and_then(uncleaned)
+        }),
     };
     result.map_err(|e| format!("{}:{line_no}: {e}", path.display()))
 }
