@@ -23,6 +23,7 @@
 //! assert!(reasons.shared_entities.iter().any(|e| e.name == "Rotterdam"));
 //! ```
 
+mod field;
 pub mod merge;
 mod model;
 pub mod online;
@@ -30,6 +31,7 @@ mod relation;
 mod similarity;
 pub mod vector;
 
+pub use field::{Field, PerField};
 pub use model::{DocVector, Model, Prepared};
 pub use online::{Blocked, ClusterConfig, Event, Judgement, OnlineClusterer, Place, Placement};
 pub use relation::{evidence, shingle_overlap, Comparison, Reasons, Relation, SharedEntity};

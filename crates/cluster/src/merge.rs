@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::field::{Field, PerField};
 use crate::model::DocVector;
-use crate::vector::SparseVec;
 
 /// Number of merge features.
 pub const FEATURES: usize = 10;
@@ -35,49 +35,37 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
 /// `ln(1 + size) / 5`, the time gap to `c.published` in units of 30 days (capped at 1; 0 when
 /// unknown) and whether the gap is known.
 pub fn features(v: &DocVector, c: &DocVector, size: usize) -> [f32; FEATURES] {
-    features_with_norms(v, c, &c.fields().map(|x| x.norm()), size)
+    features_with_norms(v, c, &PerField::norms(c), size)
 }
 
 /// [`features`] with the norms of `c`'s sub-vectors given (cached by the clusterer).
 pub fn features_with_norms(
     v: &DocVector,
     c: &DocVector,
-    c_norms: &[f32; 7],
+    c_norms: &PerField,
     size: usize,
 ) -> [f32; FEATURES] {
-    let cos = cosines_with_norms(v, &v.fields().map(SparseVec::norm), c, c_norms);
+    let cos = PerField::cosines(v, &PerField::norms(v), c, c_norms);
     features_from_cosines(&cos, v, c, size)
-}
-
-/// The cosines of `v`'s and `c`'s seven sub-vectors, given both sides' norms.
-pub fn cosines_with_norms(
-    v: &DocVector,
-    v_norms: &[f32; 7],
-    c: &DocVector,
-    c_norms: &[f32; 7],
-) -> [f32; 7] {
-    let mut out = [0f32; 7];
-    for (i, (a, b)) in v.fields().into_iter().zip(c.fields()).enumerate() {
-        out[i] = a.cosine_with_norms(v_norms[i], b, c_norms[i]);
-    }
-    out
 }
 
 /// The merge features from the sub-vector cosines (see [`features`]).
 pub fn features_from_cosines(
-    cos: &[f32; 7],
+    cos: &PerField,
     v: &DocVector,
     c: &DocVector,
     size: usize,
 ) -> [f32; FEATURES] {
     let mut f = [0f32; FEATURES];
-    for (i, x) in cos.iter().enumerate() {
-        f[i] = x.sqrt();
+    for field in Field::ALL {
+        f[field as usize] = cos[field].sqrt();
     }
-    f[7] = ((1 + size) as f32).ln() / 5.0;
+    // After the sub-vector cosines: size, time gap, whether the gap is known.
+    let n = Field::COUNT;
+    f[n] = ((1 + size) as f32).ln() / 5.0;
     if let (Some(x), Some(y)) = (v.published, c.published) {
-        f[8] = ((x - y).unsigned_abs() as f32 / (30.0 * 86_400.0)).min(1.0);
-        f[9] = 1.0;
+        f[n + 1] = ((x - y).unsigned_abs() as f32 / (30.0 * 86_400.0)).min(1.0);
+        f[n + 2] = 1.0;
     }
     f
 }
@@ -106,9 +94,9 @@ impl MergeModel {
     /// A hand-set fallback equivalent to the default weighted score around 0.45.
     pub fn untrained() -> MergeModel {
         let mut weights = vec![0.0; FEATURES];
-        weights[0] = 6.0;
-        weights[1] = 2.0;
-        weights[2] = 2.0;
+        weights[Field::Body as usize] = 6.0;
+        weights[Field::Head as usize] = 2.0;
+        weights[Field::Entities as usize] = 2.0;
         MergeModel {
             names: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
             weights,

@@ -23,7 +23,8 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use storyline_text::Features;
 
-use crate::merge::{cosines_with_norms, features_from_cosines, MergeModel, FEATURES};
+use crate::field::{Field, PerField};
+use crate::merge::{features_from_cosines, MergeModel, FEATURES};
 use crate::model::{DocVector, Model, Prepared};
 use crate::similarity::{Signals, Weights};
 use crate::vector::SparseVec;
@@ -138,7 +139,7 @@ pub struct Event {
     sum: DocVector,
     /// Norms of the sub-vectors of `sum`, kept current by `add`.
     #[serde(default)]
-    norms: [f32; 7],
+    norms: PerField,
     pub first: Option<i64>,
     pub last: Option<i64>,
     /// Members with a publication time (`None` in states saved before it was kept: counted from
@@ -207,7 +208,7 @@ impl Event {
                 sum.truncate_top(keep);
             }
         }
-        self.norms = self.sum.fields().map(SparseVec::norm);
+        self.norms = PerField::norms(&self.sum);
         if let Some(d) = &v.dense {
             match &mut self.sum.dense {
                 Some(sum) if sum.len() == d.len() => {
@@ -382,7 +383,7 @@ impl OnlineClusterer {
             if e.last.is_some_and(|l| l < horizon) && !e.is_evicted() {
                 e.sum = DocVector::default();
                 e.sum.published = e.last;
-                e.norms = [0.0; 7];
+                e.norms = PerField::ZERO;
                 e.evicted = true;
                 self.evicted += 1;
                 dropped = true;
@@ -483,8 +484,10 @@ impl OnlineClusterer {
                 let margin = cfg.undated_margin * e.time_mismatch(v.published.is_some());
                 let score = self.merge_score(v, &cand);
                 let blocked = if !v.entities.is_empty()
-                    && e.norms[2] != 0.0
-                    && cand.features[2] * cand.features[2] < cfg.event_min_entities
+                    && e.norms[Field::Entities] != 0.0
+                    && cand.features[Field::Entities as usize]
+                        * cand.features[Field::Entities as usize]
+                        < cfg.event_min_entities
                 {
                     Some(Blocked::Entities)
                 } else if undated_pair && signals.actor_dominance() >= cfg.undated_pair_dominance {
@@ -518,7 +521,7 @@ impl OnlineClusterer {
     /// (the weighted score reuses them instead of recomputing them).
     fn scored_candidates(&self, v: &DocVector) -> Vec<Candidate> {
         let cfg = self.cfg();
-        let v_norms = v.fields().map(SparseVec::norm);
+        let v_norms = PerField::norms(v);
         let keys = query_keys(v, cfg.query_terms);
         let hits = keys
             .iter()
@@ -545,7 +548,7 @@ impl OnlineClusterer {
             })
             .map(|c| {
                 let e = &self.events[c as usize];
-                let cosines = cosines_with_norms(v, &v_norms, &e.sum, &e.norms);
+                let cosines = PerField::cosines(v, &v_norms, &e.sum, &e.norms);
                 Candidate {
                     event: c,
                     features: features_from_cosines(&cosines, v, &e.sum, e.members.len()),
@@ -611,7 +614,7 @@ impl OnlineClusterer {
                         lang: String::new(),
                         ..DocVector::default()
                     },
-                    norms: [0.0; 7],
+                    norms: PerField::ZERO,
                     first: None,
                     last: None,
                     dated_members: Some(0),
@@ -682,7 +685,7 @@ impl OnlineClusterer {
             id: eid as u32,
             members: Vec::new(),
             sum: DocVector::default(),
-            norms: [0.0; 7],
+            norms: PerField::ZERO,
             first: None,
             last: None,
             dated_members: Some(0),
@@ -699,7 +702,7 @@ impl OnlineClusterer {
         if rebuilt.evicted {
             rebuilt.sum = DocVector::default();
             rebuilt.sum.published = rebuilt.last;
-            rebuilt.norms = [0.0; 7];
+            rebuilt.norms = PerField::ZERO;
         }
         self.events[eid] = rebuilt;
         self.postings.retain(|_, list| {
@@ -758,10 +761,10 @@ impl OnlineClusterer {
                 if me.last.is_some() != other.last.is_some() {
                     return None;
                 }
-                let cos = cosines_with_norms(&me.sum, &me.norms, &other.sum, &other.norms);
+                let cos = PerField::cosines(&me.sum, &me.norms, &other.sum, &other.norms);
                 let signals = Signals::from_cosines(&cos, &me.sum, &other.sum);
-                if me.norms[2] > 0.0
-                    && other.norms[2] > 0.0
+                if me.norms[Field::Entities] > 0.0
+                    && other.norms[Field::Entities] > 0.0
                     && signals.entities < cfg.event_min_entities
                 {
                     return None;
@@ -794,7 +797,7 @@ impl OnlineClusterer {
                 id: hi,
                 members: Vec::new(),
                 sum: DocVector::default(),
-                norms: [0.0; 7],
+                norms: PerField::ZERO,
                 first: None,
                 last: None,
                 dated_members: Some(0),
@@ -809,7 +812,7 @@ impl OnlineClusterer {
                 sum.truncate_top(keep);
             }
         }
-        e.norms = e.sum.fields().map(SparseVec::norm);
+        e.norms = PerField::norms(&e.sum);
         if let Some(d) = &gone.sum.dense {
             match &mut e.sum.dense {
                 Some(sum) if sum.len() == d.len() => {
@@ -894,10 +897,10 @@ impl OnlineClusterer {
                 let Some((st, _)) = self.storyline_entities.get(root) else {
                     return false;
                 };
-                let ent = me
-                    .sum
-                    .entities
-                    .cosine_with_norms(me.norms[2], st, st.norm());
+                let ent =
+                    me.sum
+                        .entities
+                        .cosine_with_norms(me.norms[Field::Entities], st, st.norm());
                 ent >= cfg.storyline_entities
                     && Signals::between(&me.sum, &other.sum).score(&no_time, &me.sum, &other.sum)
                         >= cfg.storyline_similarity
@@ -973,7 +976,7 @@ fn most_hits(hits: impl Iterator<Item = u32>, k: usize) -> Vec<u32> {
 struct Candidate {
     event: u32,
     features: [f32; FEATURES],
-    cosines: [f32; 7],
+    cosines: PerField,
 }
 
 fn query_keys(v: &DocVector, k: usize) -> Vec<u64> {

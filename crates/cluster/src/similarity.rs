@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::field::{Field, PerField};
 use crate::model::DocVector;
 
 /// The separate similarity signals between two articles, each in [0, 1].
@@ -86,14 +87,13 @@ impl Signals {
 
     /// The signals from the seven sub-vector cosines of `a` and `b` (in [`DocVector::fields`]
     /// order), computed elsewhere, and their time gap.
-    pub fn from_cosines(cos: &[f32; 7], a: &DocVector, b: &DocVector) -> Signals {
-        let [body, head, entities, plain, head_plain, ..] = *cos;
+    pub fn from_cosines(cos: &PerField, a: &DocVector, b: &DocVector) -> Signals {
         Signals {
-            body,
-            head,
-            entities,
-            plain,
-            head_plain,
+            body: cos[Field::Body],
+            head: cos[Field::Head],
+            entities: cos[Field::Entities],
+            plain: cos[Field::Plain],
+            head_plain: cos[Field::HeadPlain],
             ..Signals::between_dates(a, b)
         }
     }
