@@ -157,6 +157,21 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event with no member yet.
+    fn empty(id: u32) -> Event {
+        Event {
+            id,
+            members: Vec::new(),
+            sum: DocVector::default(),
+            norms: PerField::ZERO,
+            first: None,
+            last: None,
+            dated_members: Some(0),
+            merged_into: None,
+            evicted: false,
+        }
+    }
+
     /// True when the event was evicted (see [`ClusterConfig::retention_days`]).
     pub fn is_evicted(&self) -> bool {
         self.evicted
@@ -606,21 +621,7 @@ impl OnlineClusterer {
             }
             None => {
                 let eid = self.events.len() as u32;
-                let mut e = Event {
-                    id: eid,
-                    members: Vec::new(),
-                    sum: DocVector {
-                        years: Vec::new(),
-                        lang: String::new(),
-                        ..DocVector::default()
-                    },
-                    norms: PerField::ZERO,
-                    first: None,
-                    last: None,
-                    dated_members: Some(0),
-                    merged_into: None,
-                    evicted: false,
-                };
+                let mut e = Event::empty(eid);
                 e.add(idx, &v, cfg.centroid_terms);
                 self.events.push(e);
                 self.parent.push(eid);
@@ -681,17 +682,7 @@ impl OnlineClusterer {
             return None;
         }
         let time: FxHashMap<usize, Option<i64>> = members.iter().copied().collect();
-        let mut rebuilt = Event {
-            id: eid as u32,
-            members: Vec::new(),
-            sum: DocVector::default(),
-            norms: PerField::ZERO,
-            first: None,
-            last: None,
-            dated_members: Some(0),
-            merged_into: None,
-            evicted: false,
-        };
+        let mut rebuilt = Event::empty(eid as u32);
         for &(i, p) in remaining {
             let v = self.model.vectorize_prepared(p, time[&i]);
             rebuilt.add(i, &v, keep);
@@ -794,15 +785,9 @@ impl OnlineClusterer {
         let gone = std::mem::replace(
             &mut self.events[hi as usize],
             Event {
-                id: hi,
-                members: Vec::new(),
-                sum: DocVector::default(),
-                norms: PerField::ZERO,
-                first: None,
-                last: None,
-                dated_members: Some(0),
                 merged_into: Some(lo),
                 evicted: true,
+                ..Event::empty(hi)
             },
         );
         let e = &mut self.events[lo as usize];
