@@ -340,17 +340,28 @@ fn raw_article(v: Value, what: &str) -> Result<RawArticle> {
     Ok(raw)
 }
 
+/// Checks the token (a write's, or a read's when `write` is false), then reads the JSON body
+/// under the configured size limit.
+fn authorized_body(
+    st: &AppState,
+    headers: &HeaderMap,
+    write: bool,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Value> {
+    authorize(st, headers, write)?;
+    let limit = st.cfg.max_body_bytes;
+    json_body(headers, body).map_err(|e| match e {
+        Error::TooLarge(_) => Error::TooLarge(limit),
+        e => e,
+    })
+}
+
 async fn post_articles(
     State(st): State<AppState>,
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    authorize(&st, &headers, true)?;
-    let limit = st.cfg.max_body_bytes;
-    let value = json_body(&headers, body).map_err(|e| match e {
-        Error::TooLarge(_) => Error::TooLarge(limit),
-        e => e,
-    })?;
+    let value = authorized_body(&st, &headers, true, body)?;
     let items: Vec<Value> = match value {
         Value::Object(mut m) if m.contains_key("articles") => match m.remove("articles") {
             Some(Value::Array(items)) => items,
@@ -391,12 +402,7 @@ async fn put_article(
     Path(id): Path<String>,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    authorize(&st, &headers, true)?;
-    let limit = st.cfg.max_body_bytes;
-    let mut value = json_body(&headers, body).map_err(|e| match e {
-        Error::TooLarge(_) => Error::TooLarge(limit),
-        e => e,
-    })?;
+    let mut value = authorized_body(&st, &headers, true, body)?;
     let Value::Object(m) = &mut value else {
         return Err(Error::BadRequest("expected an article object".into()));
     };
@@ -460,12 +466,7 @@ async fn post_compare(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    authorize(&st, &headers, false)?;
-    let limit = st.cfg.max_body_bytes;
-    let value = json_body(&headers, body).map_err(|e| match e {
-        Error::TooLarge(_) => Error::TooLarge(limit),
-        e => e,
-    })?;
+    let value = authorized_body(&st, &headers, false, body)?;
     let Value::Object(mut m) = value else {
         return Err(Error::BadRequest(
             "expected {\"a\": article, \"b\": article} or {\"a_id\": str, \"b_id\": str}".into(),
