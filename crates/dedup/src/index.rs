@@ -649,7 +649,8 @@ impl DedupIndex {
     /// Sketches made for another configuration are refused ([`Error::InvalidConfig`]).
     pub fn insert_sketched(&mut self, docs: &[SketchedDoc]) -> Result<Vec<Assignment>> {
         let mut txn = self.store.begin_write();
-        let out = self.insert_sketched_into(docs, &mut txn)?;
+        let refs: Vec<&SketchedDoc> = docs.iter().collect();
+        let out = self.insert_sketched_into(&refs, &mut txn)?;
         if let Err(e) = txn.commit(&*self.store) {
             self.poisoned = true;
             return Err(e.into());
@@ -663,7 +664,7 @@ impl DedupIndex {
     /// the index (or call [`DedupIndex::poison`]) before the next insert.
     pub fn insert_sketched_into(
         &mut self,
-        docs: &[SketchedDoc],
+        docs: &[&SketchedDoc],
         txn: &mut WriteTxn,
     ) -> Result<Vec<Assignment>> {
         if self.poisoned {

@@ -124,11 +124,6 @@ impl Analysed {
     pub fn published(&self) -> Option<i64> {
         self.article.published.map(|d| d.timestamp())
     }
-
-    /// The label inputs of this article (its first entities and keyphrases).
-    pub fn label_inputs(&self) -> Features {
-        crate::labels::label_inputs(&self.entities, &self.keyphrases)
-    }
 }
 
 /// Analyses a batch on every core (rayon): features, term ids and dedup sketch of each article.
@@ -272,9 +267,9 @@ impl Pipeline {
         })
     }
 
-    /// A pipeline resumed from stored state: the dedup index in `store`, a clusterer (from a
-    /// snapshot, with the later articles replayed by [`Pipeline::replay`]), and the event each
-    /// of the first `placed.len()` articles was placed in.
+    /// A pipeline resumed from stored state: the dedup index in `store` and a clusterer (from a
+    /// snapshot). Then every stored article's placement goes through [`Pipeline::replay`] in
+    /// arrival order, and every removal through [`Pipeline::replay_removal`] at its place.
     pub fn resume(
         store: Arc<dyn Store>,
         dedup: DedupConfig,
@@ -288,8 +283,8 @@ impl Pipeline {
         })
     }
 
-    /// Repeats one stored placement while resuming: the next article (arrival `placed_len()`)
-    /// joins `event`, or starts it when `event` is the next new event id. `in_clusterer` is false
+    /// Repeats one stored placement while resuming: the next article (arrival [`Pipeline::len`])
+    /// joins `event`, or starts it when `event` is the next new event id. `prepared` is `None`
     /// for articles the clusterer snapshot already covers (only the placement is recorded).
     pub fn replay(
         &mut self,
@@ -367,7 +362,7 @@ impl Pipeline {
     /// input order.
     pub fn ingest(&mut self, batch: &[Analysed], txn: &mut WriteTxn) -> Result<Vec<Placed>> {
         let order = stream_order(batch, |a| (a.published(), a.article.id.as_str()));
-        let docs: Vec<SketchedDoc> = order.iter().map(|&i| batch[i].sketch.clone()).collect();
+        let docs: Vec<&SketchedDoc> = order.iter().map(|&i| &batch[i].sketch).collect();
         let start = self.dedup.len() as u32;
         if self.placed.len() != start as usize {
             return Err(Error::Corrupt(format!(
@@ -504,8 +499,8 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Places a batch in memory-backed use (the commit is the caller's business only for
-    /// durable stores): [`Pipeline::ingest`] with a transaction committed to `store` at once.
+    /// [`Pipeline::ingest`] with its own transaction, committed to `store` before returning (for
+    /// callers with no records of their own to add, such as `cluster` over an in-memory store).
     pub fn ingest_committed(
         &mut self,
         store: &dyn Store,

@@ -840,26 +840,25 @@ impl Service {
     /// a re-POST is idempotent, never a silent overwrite.
     fn check_conflicts(&self, batch: &[Analysed]) -> Result<()> {
         let mut seen: HashMap<&str, &Article> = HashMap::new();
-        for a in batch {
+        // The ids already stored, looked up under one read lock.
+        let known: Vec<bool> = {
+            let v = self.view.read().map_err(poisoned)?;
+            batch
+                .iter()
+                .map(|a| v.by_id.contains_key(&a.article.id))
+                .collect()
+        };
+        for (index, (a, known)) in batch.iter().zip(known).enumerate() {
             let art = &a.article;
             if let Some(first) = seen.insert(&art.id, art) {
                 if (&first.title, &first.text) != (&art.title, &art.text) {
                     return Err(Error::BadRecord {
-                        index: batch
-                            .iter()
-                            .position(|x| std::ptr::eq(&x.article, art))
-                            .unwrap_or(0),
+                        index,
                         id: art.id.clone(),
                         reason: "the same id twice in one batch with different texts".into(),
                     });
                 }
             }
-            let known = self
-                .view
-                .read()
-                .map_err(poisoned)?
-                .by_id
-                .contains_key(&art.id);
             if !known {
                 continue;
             }
